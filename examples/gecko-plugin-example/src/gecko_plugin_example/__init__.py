@@ -1,0 +1,1 @@
+"""An example third-party Gecko plugin (see docs/plugins.md)."""

@@ -1,0 +1,100 @@
+"""Errors raised by gecko.compose, rooted in gecko.core's hierarchy.
+
+Every error says what went wrong and, where it helps, how to fix it (``hint``);
+structured context (node, key, run id...) travels in ``error.context``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gecko.core.errors import ConfigurationError, GeckoError, SerializationError
+
+
+class ComposeError(GeckoError):
+    """Base class of workflow and team errors."""
+
+
+class WorkflowValidationError(ComposeError, ConfigurationError):
+    """The workflow graph is invalid: missing entry point, unknown node, forbidden cycle..."""
+
+
+class UnknownNodeError(WorkflowValidationError, LookupError):
+    """A ``Next``, edge or ``start_node`` names a node the workflow does not have."""
+
+
+class StateConflictError(ComposeError):
+    """Two nodes of one parallel step wrote the same state key and no reducer resolves it."""
+
+    def __init__(self, key: str, nodes: Sequence[str], *, step: int | None = None) -> None:
+        names = " and ".join(repr(n) for n in nodes)
+        super().__init__(
+            f"state key {key!r} was written by nodes {names} in the same parallel step",
+            hint=(
+                f"declare a reducer for the key, e.g. Workflow(..., reducers={{{key!r}: operator.add}}), "
+                "or let each node write its own key"
+            ),
+            key=key,
+            nodes=list(nodes),
+            step=step,
+        )
+        self.key = key
+        self.nodes = list(nodes)
+
+
+class NodeExecutionError(ComposeError):
+    """A node failed (after its retries). The node's own exception is ``__cause__``."""
+
+    def __init__(self, node: str, error: BaseException, *, attempts: int, step: int) -> None:
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        detail = error.message if isinstance(error, GeckoError) else str(error)
+        super().__init__(
+            f"node {node!r} failed{tries}: {type(error).__name__}: {detail}",
+            node=node,
+            attempts=attempts,
+            step=step,
+            error_type=type(error).__name__,
+        )
+        self.node = node
+        self.attempts = attempts
+        self.step = step
+
+
+class NodeTimeoutError(ComposeError, TimeoutError):
+    """One attempt of a node did not finish within the node's timeout."""
+
+
+class WorkflowTimeoutError(ComposeError, TimeoutError):
+    """The whole workflow run did not finish within its timeout."""
+
+
+class MaxStepsExceededError(ComposeError):
+    """The run executed ``max_steps`` steps without finishing (a runaway loop?)."""
+
+
+class RunNotFoundError(ComposeError, LookupError):
+    """No checkpoint exists for the run id given to ``resume``/``replay``/``history``."""
+
+
+class RunExistsError(ComposeError):
+    """``execute`` was given a session id whose run already has checkpoints."""
+
+
+class UnregisteredTypeError(SerializationError):
+    """A checkpointed value is a class that was not registered as safe to restore."""
+
+
+class TeamTimeoutError(ComposeError, TimeoutError):
+    """A team member had not finished when the team's timeout expired."""
+
+
+class MemberError(ComposeError):
+    """A team member's failure restored from a checkpoint (its original class is not re-created)."""
+
+    def __init__(self, message: str, *, error_type: str, **context: Any) -> None:
+        super().__init__(message, error_type=error_type, **context)
+        self.error_type = error_type
+
+    def __str__(self) -> str:
+        return f"{self.error_type}: {self.message}"

@@ -1,0 +1,1 @@
+"""Gecko core: protocols, plugin system, agent runtime, CLI and test kit."""

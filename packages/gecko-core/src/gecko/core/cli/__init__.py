@@ -1,0 +1,1 @@
+"""The ``gecko`` command line."""

@@ -1,0 +1,53 @@
+"""gecko-rag's plugin module: vector-store schemes, readers, the ``knowledge_search`` tool
+and the ``gecko rag`` commands, all registered without importing a backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gecko.core.plugins import hookimpl
+from gecko.rag.readers.extensions import (
+    HTML_EXTENSIONS,
+    JSON_EXTENSIONS,
+    PDF_EXTENSIONS,
+    TEXT_EXTENSIONS,
+)
+
+
+@hookimpl
+def register_storage(register: Any) -> None:
+    register(
+        ["chroma", "chroma+http", "chroma+https"],
+        "gecko.rag.stores.chroma:ChromaStore.open",
+        kind="vector",
+    )
+    register(
+        ["lancedb", "lancedb+s3", "lancedb+gs", "lancedb+az"],
+        "gecko.rag.stores.lancedb:LanceDBStore.open",
+        kind="vector",
+    )
+    register(
+        ["milvus", "milvus+http", "milvus+https"],
+        "gecko.rag.stores.milvus:MilvusStore.open",
+        kind="vector",
+    )
+
+
+@hookimpl
+def register_readers(register: Any) -> None:
+    register(TEXT_EXTENSIONS, "gecko.rag.readers.text:TextReader")
+    register(JSON_EXTENSIONS, "gecko.rag.readers.json_reader:JsonReader")
+    register(HTML_EXTENSIONS, "gecko.rag.readers.html:HtmlReader")
+    register(PDF_EXTENSIONS, "gecko.rag.readers.pdf:PdfReader")
+
+
+@hookimpl
+def register_tools(register: Any) -> None:
+    register("knowledge_search", "gecko.rag.retrieval:RetrievalTool")
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from gecko.rag.cli import rag
+
+    cli.add_command(rag)

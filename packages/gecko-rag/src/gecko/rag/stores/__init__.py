@@ -1,0 +1,5 @@
+"""Vector stores behind extras: ``chroma://``, ``lancedb://``, ``milvus://``.
+
+Open them with ``await gecko.core.factories.create_storage(url)``; each module imports
+its backend only when a store is opened.
+"""
