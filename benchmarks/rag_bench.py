@@ -35,7 +35,8 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -299,17 +300,25 @@ def gecko_url(backend: str, path: Path) -> str:
     return f"milvus://{path}/gecko.db" if backend == "milvus" else f"{backend}://{path}"
 
 
-async def timed(action: Callable[[], Any]) -> float:
-    """Seconds ``action`` takes, with the cyclic garbage collector paused (as ``timeit``
-    does): millions of live vectors make a collection's timing depend on luck."""
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused (as ``timeit`` does): with millions of live
+    vectors, one full collection costs tens of milliseconds and lands on whichever side
+    happened to trigger it."""
     gc.collect()
     gc.disable()
     try:
+        yield
+    finally:
+        gc.enable()
+
+
+async def timed(action: Callable[[], Any]) -> float:
+    """Seconds ``action`` takes, with the garbage collector paused."""
+    with gc_paused():
         started = time.perf_counter()
         await action()
         return time.perf_counter() - started
-    finally:
-        gc.enable()
 
 
 async def query_both(direct: Any, gecko: Any, data: Data) -> dict[str, Any]:
@@ -319,19 +328,13 @@ async def query_both(direct: Any, gecko: Any, data: Data) -> dict[str, Any]:
         await side.query(data.query_lists[0])  # warm-up (lazy loads, caches)
     spent = {"direct": 0.0, "gecko": 0.0}
     found: dict[str, list[list[str]]] = {"direct": [], "gecko": []}
-    # GC paused as in `timed`: with millions of live floats, one full collection costs tens
-    # of milliseconds and lands on whichever side happened to trigger it.
-    gc.collect()
-    gc.disable()
-    try:
+    with gc_paused():
         for index, vector in enumerate(data.query_lists):
             order = [("direct", direct), ("gecko", gecko)]
             for name, side in order if index % 2 == 0 else reversed(order):
                 started = time.perf_counter()
                 found[name].append(await side.query(vector))
                 spent[name] += time.perf_counter() - started
-    finally:
-        gc.enable()
     count = len(data.query_lists)
     return {
         "query_direct": spent["direct"] / count,
@@ -346,9 +349,9 @@ async def bench_backend(backend: str, data: Data, root: Path, rounds: int) -> di
     first (best time kept), and query each round's pair of databases (mean over rounds).
 
     Every round is queried because the order of building matters: Chroma answers queries on
-    the collection built last in a process markedly faster (about 1.5x at 100k) than on one
-    built before it, so querying only the last round would favour whichever side that round
-    built second."""
+    the collection built last in a process markedly faster (1.2x-1.7x at 100k in our checks)
+    than on one built before it, so querying only the last round would favour whichever side
+    that round built second."""
     direct_cls = {"chroma": DirectChroma, "lancedb": DirectLance, "milvus": DirectMilvus}[backend]
     warm = root / f"{backend}-warm-up"
     warm.mkdir()
@@ -491,7 +494,7 @@ async def run(sizes: list[int], backends: list[str]) -> str:
             insert_rows,
         ),
         "",
-        "Query (mean latency per top-10 search over both rounds' databases; recall@10 against exact numpy search):",
+        "Query (mean latency per top-10 search, mean over every round's databases; recall@10 against exact numpy search):",
         "",
         table(
             ["vectors", "backend", "direct ms", "gecko ms", "gecko/direct", "recall@10"], query_rows
