@@ -1,6 +1,6 @@
 """Repository-wide pytest fixtures (apply to packages/*/tests and tests/).
 
-- ``wheelhouse``: wheels of all six distributions, built once per session.
+- ``wheelhouse``: wheels of every distribution in PACKAGES, built once per session.
 - ``fresh_venv``: a factory for new virtualenvs (no editable installs) that
   install wheels from the wheelhouse, as ``pip install`` would for a user.
 """
@@ -24,6 +24,8 @@ PACKAGES = [
     "gecko-storage-redis",
     "gecko-rag",
     "gecko-models-litellm",
+    "gecko-mcp",
+    "gecko-ai",  # the meta-distribution: metadata only, depends on the others
 ]
 
 

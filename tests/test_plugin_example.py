@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from collections.abc import Callable
@@ -56,7 +57,8 @@ def test_listed_next_to_a_broken_plugin(python: Path) -> None:
     assert example["registers"] == {"storage": ["jsondir"], "tools": ["word_count"]}
     assert plugins["gecko-core"]["status"] == "ok"
     assert "gecko_dependency_that_is_not_installed" in plugins["gecko-broken-plugin"]["status"]
-    table = subprocess.run([gecko, "plugins", "list"], capture_output=True, text=True)
+    wide = {**os.environ, "COLUMNS": "200"}  # one line per plugin (narrower terminals wrap)
+    table = subprocess.run([gecko, "plugins", "list"], capture_output=True, text=True, env=wide)
     assert table.returncode == 0
     assert re.search(
         r"^gecko-plugin-example\s+0\.1\.0\s.*storage: jsondir; tools: word_count\s+ok$",

@@ -19,6 +19,7 @@ async def ingest(config: DemoConfig) -> Any:
             create_embedder(config.embedder),
             splitter=MarkdownSplitter(chunk_size=800, chunk_overlap=100),
             include=["*.md"],
+            exclude=["reference/*"],  # the API reference pages are mkdocstrings directives
             source_root=config.docs.parent,
         )
         with ProgressBar() as progress:

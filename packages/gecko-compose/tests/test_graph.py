@@ -91,6 +91,32 @@ def test_mermaid_marks_entry_conditions_and_back_edges() -> None:
     assert "#quot;hi#quot;" in text
 
 
+def test_mermaid_numbers_unnamed_conditions_in_edge_order() -> None:
+    class Threshold:
+        def __call__(self, x: int) -> bool:
+            return x > 3
+
+    def named(x: int) -> bool:
+        return x > 0
+
+    shared = lambda x: x > 1  # noqa: E731 - one lambda on two edges keeps one number
+    wf = chain("a", "b", "c", "d", "e", allow_cycles=True)
+    wf.add_edge("b", "a", condition=lambda x: x < 0)
+    wf.add_edge("c", "a", condition=shared).add_edge("d", "a", condition=named)
+    wf.add_edge("e", "a", condition=shared).add_edge("e", "b", condition=Threshold())
+    lines = wf.to_mermaid().splitlines()
+    assert "<lambda>" not in "\n".join(lines)
+    labelled = [line.strip() for line in lines if "|" in line]
+    assert labelled == [
+        'n1 -.->|"condition 1"| n0',
+        'n2 -.->|"condition 2"| n0',
+        'n3 -.->|"named"| n0',
+        'n4 -.->|"condition 2"| n0',
+        'n4 -.->|"condition 3"| n1',
+    ]
+    assert wf.to_mermaid() == "\n".join(lines)  # deterministic across calls
+
+
 def test_invalid_node_targets_are_rejected() -> None:
     wf = Workflow("g")
     with pytest.raises(WorkflowValidationError, match="not runnable"):

@@ -164,9 +164,28 @@ def test_importing_gecko_does_not_configure_logging() -> None:
     code = (
         "import logging, gecko, gecko.core.config, gecko.core.memory, gecko.core.events\n"
         "from gecko import TokenMemory\n"
-        "print(len(logging.getLogger('gecko').handlers), len(logging.getLogger().handlers))"
+        "print([type(h).__name__ for h in logging.getLogger('gecko').handlers],"
+        " len(logging.getLogger().handlers))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert result.stdout.split() == ["0", "0"]
+    # Only the library's NullHandler (see the next test); the root logger is untouched.
+    assert result.stdout.split() == ["['NullHandler']", "0"]
+
+
+def test_gecko_warnings_stay_silent_until_the_application_configures_logging() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, gecko.core\n"
+        "logging.getLogger('gecko.core.memory.window').warning('stray warning')\n"
+        "logging.basicConfig(format='%(name)s: %(message)s')\n"
+        "logging.getLogger('gecko.core.memory.window').warning('configured warning')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    # Without the NullHandler, logging's last-resort handler would print the first one.
+    assert result.stderr.splitlines() == ["gecko.core.memory.window: configured warning"]

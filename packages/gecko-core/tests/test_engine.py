@@ -209,7 +209,7 @@ async def test_hooks_sync_async_and_failing(caplog: pytest.LogCaptureFixture) ->
 
     model = ScriptedModel([ToolCall(name="add", arguments={"a": 2, "b": 2}), "4"])
     engine = engine_for(model, add, on_turn_start=start, on_turn_end=end, on_tool_execute=tool_hook)
-    with caplog.at_level(logging.ERROR, logger="gecko.engine"):
+    with caplog.at_level(logging.ERROR, logger="gecko.core.engine"):
         output = await engine.run([Message.user("2+2")])
     assert output.content == "4"
     assert seen == ["start 1", "tool add=4", "end 1 tool_calls", "start 2", "end 2 stop"]

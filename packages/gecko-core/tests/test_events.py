@@ -123,7 +123,7 @@ async def test_failing_middleware_blocks_the_event_and_is_logged(
         raise RuntimeError("redactor crashed")
 
     bus.use(broken)
-    with caplog.at_level(logging.ERROR, logger="gecko.events"):
+    with caplog.at_level(logging.ERROR, logger="gecko.core.events"):
         assert await bus.publish(Event(type="user.message")) is None
     assert received == []
     assert "redactor crashed" in caplog.text
@@ -134,7 +134,7 @@ async def test_middleware_returning_a_non_event_blocks(caplog: pytest.LogCapture
     received: list[Event] = []
     bus.subscribe("*", received.append)
     bus.use(lambda event: {"type": "not an event"})  # type: ignore[arg-type,return-value]
-    with caplog.at_level(logging.ERROR, logger="gecko.events"):
+    with caplog.at_level(logging.ERROR, logger="gecko.core.events"):
         assert await bus.publish(Event(type="a.b")) is None
     assert received == []
     assert "instead of an Event" in caplog.text
@@ -155,13 +155,13 @@ async def test_failing_handlers_are_logged_and_never_reach_the_publisher_or_othe
     bus.subscribe("*", sync_boom)
     bus.subscribe("*", async_boom)
     bus.subscribe("*", lambda event: after.append(event.type))
-    with caplog.at_level(logging.ERROR, logger="gecko.events"):
+    with caplog.at_level(logging.ERROR, logger="gecko.core.events"):
         delivered = await bus.publish(Event(type="x.y"))
         await bus.publish(Event(type="x.z"), wait=False)
         await bus.drain()
     assert delivered is not None
     assert after == ["x.y", "x.z"]
-    failures = [r for r in caplog.records if r.name == "gecko.events"]
+    failures = [r for r in caplog.records if r.name == "gecko.core.events.bus"]
     assert [r.exc_info[1].__class__ for r in failures if r.exc_info] == [
         ValueError,
         KeyError,
@@ -326,7 +326,7 @@ async def test_drain_from_a_background_handler_is_refused(
         await bus.drain()
 
     bus.subscribe("*", bad)
-    with caplog.at_level(logging.ERROR, logger="gecko.events"):
+    with caplog.at_level(logging.ERROR, logger="gecko.core.events"):
         await bus.publish(Event(type="a.b"), wait=False)
         await bus.drain()
     assert "would wait for itself" in caplog.text
@@ -387,7 +387,7 @@ async def test_aclose_timeout_cancels_stuck_deliveries_and_says_how_many(
     bus.subscribe("*", stuck)
     for index in range(3):
         await bus.publish(Event(type=f"e.{index}"), wait=False)
-    with caplog.at_level(logging.WARNING, logger="gecko.events"):
+    with caplog.at_level(logging.WARNING, logger="gecko.core.events"):
         await bus.aclose(timeout=0.05)
     assert "3 events not (fully) delivered" in caplog.text
     assert bus.pending == 0

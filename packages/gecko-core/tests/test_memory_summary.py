@@ -180,7 +180,7 @@ async def test_a_failed_summary_falls_back_to_the_plain_window_and_is_retried(
     model = WordModel([RuntimeError("model is down"), "recovered summary"])
     memory = SummaryTokenMemory(60, model=model, summary_tokens=20, chunk_tokens=1000)
     history = [Message.system("bot"), *conversation(10)]
-    with caplog.at_level(logging.WARNING, logger="gecko.memory"):
+    with caplog.at_level(logging.WARNING, logger="gecko.core.memory"):
         fallback = await memory.select(history)
     assert "model is down" in caplog.text
     assert summary_of(fallback) is None

@@ -156,7 +156,7 @@ async def test_the_newest_message_is_kept_even_over_budget_with_a_warning(
 ) -> None:
     memory = TokenMemory(5, model=WordCountModel())
     history = [Message.system("sys"), Message.user("old"), Message.user(words(30, "w"))]
-    with caplog.at_level(logging.WARNING, logger="gecko.memory"):
+    with caplog.at_level(logging.WARNING, logger="gecko.core.memory"):
         result = await memory.select(history)
     assert result == [history[0], history[2]]
     assert "above its budget of 5" in caplog.text
@@ -253,7 +253,7 @@ def test_a_failing_exact_counter_falls_back_to_the_estimate_once_warned(
 
     memory = TokenMemory(model=BrokenCounter())
     message = Message.user("hello world")
-    with caplog.at_level(logging.WARNING, logger="gecko.memory"):
+    with caplog.at_level(logging.WARNING, logger="gecko.core.memory"):
         assert memory.count_tokens(message) == estimate_message_tokens([message])
         memory.count_tokens(Message.user("another"))
     assert caplog.text.count("no tokenizer for this model") == 1

@@ -104,12 +104,52 @@ def test_broken_plugins_are_listed_and_break_nothing(site: Path) -> None:
 
 
 def test_table_output(site: Path) -> None:
-    result = run(site, "plugins", "list")
+    result = run(site, "plugins", "list", env={"COLUMNS": "250"})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:5] == ["NAME", "VERSION", "HOOKS", "REGISTERS", "STATUS"]
     weather = next(line for line in lines if line.startswith("gecko-weather"))
     assert "storage: weather" in weather and weather.rstrip().endswith("ok")
+
+
+def test_check_exits_1_when_a_plugin_has_an_error(site: Path) -> None:
+    assert run(site, "plugins", "list").returncode == 0  # the plain listing never fails
+    checked = run(site, "plugins", "list", "--check")
+    assert checked.returncode == 1
+    assert "NAME" in checked.stdout  # the table is still printed
+    as_json = run(site, "plugins", "list", "--check", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["plugins"]
+    healthy = run(site, "plugins", "list", "--check", env={"GECKO_LOAD_PLUGINS": "gecko-weather"})
+    assert healthy.returncode == 0, healthy.stderr
+    missing = {"GECKO_LOAD_PLUGINS": "gecko-weather,gecko-nope"}
+    assert run(site, "plugins", "list", "--check", env=missing).returncode == 1
+
+
+def test_each_problem_is_printed_once(site: Path) -> None:
+    result = run(site, "plugins", "list", env={"GECKO_LOAD_PLUGINS": "gecko-broken,gecko-nope"})
+    assert result.returncode == 0
+    assert result.stderr.count("gecko_frobnicate") == 1, result.stderr
+    assert result.stderr.count("gecko-nope") == 1, result.stderr
+    assert "warning: gecko-broken: failed to load: ImportError: missing dependency" in result.stderr
+
+
+def test_table_fits_the_terminal_and_json_keeps_everything(site: Path) -> None:
+    narrow = run(site, "plugins", "list", env={"COLUMNS": "72"})
+    assert narrow.returncode == 0, narrow.stderr
+    lines = narrow.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 72
+    assert lines[0].split() == ["NAME", "VERSION", "HOOKS", "REGISTERS", "STATUS"]
+    broken = next(line for line in lines if line.startswith("gecko-broken"))
+    assert broken.endswith("…") and "gecko_frobnicate" not in broken
+    # wrapped cells keep every word: gecko-core's tools are on a continuation line
+    assert "gecko-core" not in narrow.stdout.split("calculator")[0].splitlines()[-1]
+    assert "calculator" in narrow.stdout and "current_time" in narrow.stdout
+    narrow_json = run(site, "plugins", "list", "--json", env={"COLUMNS": "72"})
+    wide_json = run(site, "plugins", "list", "--json", env={"COLUMNS": "400"})
+    assert narrow_json.stdout == wide_json.stdout
+    plugins = {p["name"]: p for p in json.loads(narrow_json.stdout)["plugins"]}
+    assert "gecko_frobnicate" in plugins["gecko-broken"]["status"]
 
 
 def test_version() -> None:

@@ -85,6 +85,27 @@ async def test_hook_that_raises_is_recorded_and_isolated(gecko_plugin: Any) -> N
     assert info.status.startswith("error:") and "boom in hook" in info.status
 
 
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [({"kind": "kvv"}, "'kvv'"), ({"kind": ()}, "()"), ({"kinds": "kv"}, "'kinds'")],
+    ids=["unknown-kind", "no-kind", "unknown-option"],
+)
+async def test_bad_storage_registration_is_recorded(
+    gecko_plugin: Any, options: dict[str, Any], problem: str
+) -> None:
+    class BadKind:
+        @hookimpl
+        def register_storage(self, register: Any) -> None:
+            register("badkind", open_memory, **options)
+
+    gecko_plugin(BadKind(), name="bad-kind")
+    with pytest.raises(NotRegisteredError):
+        await create_storage("badkind://x")
+    info = next(i for i in get_plugin_manager().list_plugins() if i.name == "bad-kind")
+    assert "register_storage raised ConfigurationError" in info.status
+    assert problem in info.status
+
+
 async def test_string_factories_import_only_on_use(gecko_plugin: Any) -> None:
     class LazyPlugin:
         @hookimpl

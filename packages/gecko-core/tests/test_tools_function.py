@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 import threading
 from datetime import date
 from typing import Annotated, Literal
@@ -106,6 +108,38 @@ def test_docstring_summary_stops_at_sections() -> None:
     )
     assert parsed.summary == "Do a thing.\n\nMore detail here."
     assert parsed.params == {}
+
+
+def test_epydoc_and_starred_parameters() -> None:
+    epydoc = parse_docstring("Search.\n\n@param query: What to look\n    for.\n@return: titles\n")
+    assert (epydoc.summary, epydoc.params) == ("Search.", {"query": "What to look for."})
+    google = parse_docstring("Call it.\n\nArgs:\n    *args: Positional.\n    **kwargs: Named.\n")
+    assert google.params == {"args": "Positional.", "kwargs": "Named."}
+
+
+def test_summary_keeps_decorator_lines_and_code_indentation() -> None:
+    parsed = parse_docstring(
+        """Wrap a function. Use it as::
+
+            @wrap
+            def f(): ...
+
+        Args:
+            fn: The function.
+        """
+    )
+    assert parsed.summary == "Wrap a function. Use it as::\n\n    @wrap\n    def f(): ..."
+    assert parsed.params == {"fn": "The function."}
+    # Unindented, docstring_parser's own auto-detection reads "@tool" as an Epydoc field.
+    text = "Register a tool.\n\nPut it above a function:\n@tool\ndef add(a: int) -> int: ..."
+    assert parse_docstring(text).summary == text
+
+
+def test_importing_the_agent_does_not_import_docstring_parser() -> None:
+    code = "import sys\nfrom gecko import Agent\nprint('docstring_parser' in sys.modules)\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 def test_annotated_field_descriptions_are_kept() -> None:

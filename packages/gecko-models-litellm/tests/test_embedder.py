@@ -10,6 +10,7 @@ import pytest
 from gecko.core.embedders.hashing import HashingEmbedder
 from gecko.core.errors import AuthenticationError, ConfigurationError, ModelResponseError
 from gecko.core.protocols import Embedder
+from gecko.models.litellm.runtime import litellm_module
 from gecko.models.litellm.testing import Delayed, HTTPReply, StubServer
 
 pytestmark = pytest.mark.anyio
@@ -69,8 +70,10 @@ async def test_dimension_from_options_and_model_map(server: StubServer, embedder
     assert server.embedding_requests[0].body["dimensions"] == server.dimension
     assert embedder(dimension=8).dimension == 8
     known = embedder("openai/text-embedding-3-small")
-    assert known.dimension == 1536  # from litellm's model map, without a call
-    with pytest.raises(ModelResponseError, match="expected 1536"):
+    mapped = litellm_module().get_model_info("openai/text-embedding-3-small")["output_vector_size"]
+    assert known.dimension == mapped  # from litellm's model map, without a call
+    assert mapped != server.dimension
+    with pytest.raises(ModelResponseError, match=f"expected {mapped}"):
         await known.embed_query("the stub answers 8 dimensions")
     with pytest.raises(ConfigurationError):
         embedder(dimension=8, dimensions=16)

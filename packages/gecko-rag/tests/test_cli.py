@@ -32,7 +32,16 @@ def test_ingest_and_query_with_cli_runner(
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     store = f"lancedb://{tmp_path}/kb"
-    args = ["ingest", "docs", "--store", store, "--embedder", "hash/128", "--splitter", "markdown"]
+    args = [
+        "ingest",
+        "docs",
+        "--storage",
+        store,
+        "--embedder",
+        "hash/128",
+        "--splitter",
+        "markdown",
+    ]
     result = runner.invoke(rag, args)
     assert result.exit_code == 1, result.output  # broken.pdf failed, the rest is stored
     assert (
@@ -51,7 +60,7 @@ def test_ingest_and_query_with_cli_runner(
         [
             "query",
             "what do geckos eat at night",
-            "--store",
+            "--store",  # the hidden alias of --storage reaches the same store
             store,
             "--embedder",
             "hash/128",
@@ -68,7 +77,7 @@ def test_ingest_and_query_with_cli_runner(
         [
             "query",
             "geckos",
-            "--store",
+            "--storage",
             store,
             "--embedder",
             "hash/128",
@@ -84,7 +93,7 @@ def test_cli_errors_are_readable(tmp_path: Path) -> None:
     runner = CliRunner()
     store = f"chroma://{tmp_path}/kb"
     bad_filter = runner.invoke(
-        rag, ["query", "x", "--store", store, "--embedder", "hash/8", "--filter", "{nope"]
+        rag, ["query", "x", "--storage", store, "--embedder", "hash/8", "--filter", "{nope"]
     )
     assert (
         bad_filter.exit_code == 2
@@ -95,7 +104,7 @@ def test_cli_errors_are_readable(tmp_path: Path) -> None:
         [
             "query",
             "x",
-            "--store",
+            "--storage",
             store,
             "--embedder",
             "hash/8",
@@ -104,18 +113,18 @@ def test_cli_errors_are_readable(tmp_path: Path) -> None:
         ],
     )
     assert bad_op.exit_code == 2 and "unknown filter operator '$regex'" in bad_op.output
-    unknown = runner.invoke(rag, ["query", "x", "--store", "nosuch://db", "--embedder", "hash/8"])
+    unknown = runner.invoke(rag, ["query", "x", "--storage", "nosuch://db", "--embedder", "hash/8"])
     assert unknown.exit_code == 1 and "Error: unknown storage scheme 'nosuch'" in unknown.output
     missing = runner.invoke(
         rag, ["ingest", "docs", "--embedder", "hash/8"], env={"GECKO_VECTOR_STORE": ""}
     )
-    assert missing.exit_code == 2 and "--store" in missing.output
+    assert missing.exit_code == 2 and "Missing option '--storage'." in missing.output
     overlap = runner.invoke(
         rag,
         [
             "ingest",
             "x",
-            "--store",
+            "--storage",
             store,
             "--embedder",
             "hash/8",
@@ -126,6 +135,14 @@ def test_cli_errors_are_readable(tmp_path: Path) -> None:
         ],
     )
     assert overlap.exit_code == 2 and "chunk_overlap" in overlap.output
+
+
+@pytest.mark.parametrize("command", ["ingest", "query"])
+def test_help_shows_storage_not_its_hidden_alias(command: str) -> None:
+    result = CliRunner().invoke(rag, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--storage TEXT" in result.output
+    assert "--store" not in result.output.replace("--storage", "")
 
 
 def test_gecko_rag_in_a_subprocess(corpus: Path, tmp_path: Path) -> None:

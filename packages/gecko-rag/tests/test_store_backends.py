@@ -23,7 +23,7 @@ from gecko.core.factories import create_storage
 from gecko.core.protocols import VectorRecord
 from gecko.core.testing import VectorStoreConformance, wait_until
 from gecko.rag.stores.lancedb import lancedb_uri
-from gecko.rag.stores.milvus import milvus_target
+from gecko.rag.stores.milvus import MAX_TEXT_BYTES, milvus_target
 
 pytestmark = pytest.mark.anyio
 
@@ -137,11 +137,14 @@ async def test_lancedb_sees_fields_added_by_another_writer(tmp_path: Path) -> No
 
 
 async def test_milvus_text_limit(tmp_path: Path) -> None:
+    # Gecko checks the VARCHAR limit its collections are created with (MAX_TEXT_BYTES, in
+    # UTF-8 bytes) before Milvus does, and names it; "é" is two bytes.
+    fits, too_long = "é" * (MAX_TEXT_BYTES // 2), "é" * (MAX_TEXT_BYTES // 2 + 1)
     async with await create_storage(f"milvus://{tmp_path}/kb.db") as store:
-        with pytest.raises(VectorStoreError, match="65535"):
-            await store.upsert([VectorRecord("big", [1.0, 0.0], "é" * 40_000)])
-        await store.upsert([VectorRecord("ok", [1.0, 0.0], "é" * 30_000)])
-        assert (await store.get(["ok"]))[0].text == "é" * 30_000
+        with pytest.raises(VectorStoreError, match=str(MAX_TEXT_BYTES)):
+            await store.upsert([VectorRecord("big", [1.0, 0.0], too_long)])
+        await store.upsert([VectorRecord("ok", [1.0, 0.0], fits)])
+        assert (await store.get(["ok"]))[0].text == fits
 
 
 async def test_chroma_server_unreachable_names_the_server() -> None:

@@ -6,16 +6,14 @@ store and tool modules are imported only when someone uses them.
 
 from __future__ import annotations
 
-from typing import Any
-
-from gecko.core.plugins import hookimpl
+from gecko.core.plugins import StorageRegistrar, ToolRegistrar, hookimpl
 
 
 @hookimpl
-def register_storage(register: Any) -> None:
+def register_storage(register: StorageRegistrar) -> None:
     register("jsondir", "gecko_plugin_example.store:JsonDirStore.open", kind="kv")
 
 
 @hookimpl
-def register_tools(register: Any) -> None:
+def register_tools(register: ToolRegistrar) -> None:
     register("word_count", "gecko_plugin_example.tools:word_count")

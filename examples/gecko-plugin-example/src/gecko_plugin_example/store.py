@@ -17,10 +17,8 @@ from typing import Any
 
 import anyio
 
-from gecko.core import serialization
 from gecko.core.errors import ConfigurationError
-from gecko.core.storage.base import BaseStore, check_key, check_ttl
-from gecko.core.storage.url import parse_storage_url
+from gecko.core.storage import BaseStore, check_key, check_ttl, dumps, loads, parse_storage_url
 
 
 class JsonDirStore(BaseStore):
@@ -58,7 +56,7 @@ class JsonDirStore(BaseStore):
             text = self._file(key).read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
-        record = serialization.loads(text, key=key)
+        record = loads(text, key=key)
         if record["expires_at"] is not None and record["expires_at"] <= time.time():
             self._file(key).unlink(missing_ok=True)
             return None
@@ -112,7 +110,7 @@ class JsonDirStore(BaseStore):
     async def set_many(self, items: Mapping[str, Any], *, ttl: float | None = None) -> None:
         self._ensure_open()
         ttl = check_ttl(ttl)
-        encoded = {check_key(k): serialization.dumps(v, key=k) for k, v in items.items()}
+        encoded = {check_key(k): dumps(v, key=k) for k, v in items.items()}
         await anyio.to_thread.run_sync(self._write, encoded, ttl)
 
     async def delete_many(self, keys: Sequence[str]) -> int:

@@ -9,10 +9,12 @@ with an ImportError naming the package to install.
 
 from __future__ import annotations
 
-from pkgutil import extend_path
+from sys import meta_path as _meta_path
 from typing import TYPE_CHECKING, Any
 
-__path__ = extend_path(__path__, __name__)
+# The canonical pkgutil idiom, spelled so that static tools (griffe, for the API reference)
+# recognise the namespace and merge every distribution's portion.
+__path__ = __import__("pkgutil").extend_path(__path__, __name__)
 
 # name -> (module, distribution that provides it)
 _LAZY: dict[str, tuple[str, str]] = {
@@ -91,24 +93,51 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
+class _LegacyImportFinder:
+    """Gecko 0.x paths (``gecko.plugins.*``, ``gecko.core.builder``) fail naming their new home.
+
+    Last on ``sys.meta_path``, so it sees only names that nothing installed provides;
+    the mapping lives in ``gecko.core.legacy_imports``, imported only on such a miss.
+    """
+
+    @staticmethod
+    def find_spec(fullname: str, path: Any = None, target: Any = None) -> Any:
+        if not fullname.startswith(("gecko.plugins", "gecko.core.builder")):
+            return None
+        from gecko.core.legacy_imports import find_spec
+
+        return find_spec(fullname)
+
+
+if not any(type(finder).__name__ == "_LegacyImportFinder" for finder in _meta_path):  # reloads
+    _meta_path.append(_LegacyImportFinder())
+
+
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
-    from gecko.compose import (
-        CheckpointStrategy,
-        ExecutionStrategy,
-        MemberResult,
-        Next,
-        Team,
-        Workflow,
-        WorkflowContext,
-        step,
-    )
-    from gecko.core.agent import Agent, AgentBuilder
-    from gecko.core.errors import GeckoError
-    from gecko.core.factories import create_embedder, create_model, create_storage, create_tool
-    from gecko.core.memory import SummaryTokenMemory, TokenMemory
-    from gecko.core.message import Message, Role
-    from gecko.core.output import AgentOutput, TokenUsage
-    from gecko.core.plugins.hookspecs import hookimpl
-    from gecko.core.structure import StructureEngine
+    # ``X as X`` marks an explicit re-export, so ``from gecko import Agent`` passes
+    # ``mypy --strict`` (no implicit re-export) in applications and plugins.
+    from gecko.compose import CheckpointStrategy as CheckpointStrategy
+    from gecko.compose import ExecutionStrategy as ExecutionStrategy
+    from gecko.compose import MemberResult as MemberResult
+    from gecko.compose import Next as Next
+    from gecko.compose import Team as Team
+    from gecko.compose import Workflow as Workflow
+    from gecko.compose import WorkflowContext as WorkflowContext
+    from gecko.compose import step as step
+    from gecko.core.agent import Agent as Agent
+    from gecko.core.agent import AgentBuilder as AgentBuilder
+    from gecko.core.errors import GeckoError as GeckoError
+    from gecko.core.factories import create_embedder as create_embedder
+    from gecko.core.factories import create_model as create_model
+    from gecko.core.factories import create_storage as create_storage
+    from gecko.core.factories import create_tool as create_tool
+    from gecko.core.memory import SummaryTokenMemory as SummaryTokenMemory
+    from gecko.core.memory import TokenMemory as TokenMemory
+    from gecko.core.message import Message as Message
+    from gecko.core.message import Role as Role
+    from gecko.core.output import AgentOutput as AgentOutput
+    from gecko.core.output import TokenUsage as TokenUsage
+    from gecko.core.plugins.hookspecs import hookimpl as hookimpl
+    from gecko.core.structure import StructureEngine as StructureEngine
 
     __version__: str

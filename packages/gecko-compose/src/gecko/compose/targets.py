@@ -28,6 +28,11 @@ def classify(target: Any, *, offload: bool = True, what: str = "node") -> Target
     from gecko.compose.team import Team
     from gecko.compose.workflow.workflow import Workflow
 
+    if inspect.isclass(target):  # callable, and Agent.run is an async function: refuse it first
+        raise WorkflowValidationError(
+            f"{what} is the class {target.__qualname__}, not an instance",
+            hint=_instance_hint(target),
+        )
     if isinstance(target, Workflow):
         return TargetKind.WORKFLOW
     if isinstance(target, Team):
@@ -41,15 +46,33 @@ def classify(target: Any, *, offload: bool = True, what: str = "node") -> Target
         raise WorkflowValidationError(
             f"{what} {target!r} is a generator function; a node must return its output",
         )
-    if isinstance(target, type):
-        raise WorkflowValidationError(
-            f"{what} {target!r} is a class; pass an instance (an Agent) or a function",
-        )
     if callable(target):
         return TargetKind.SYNC_FN if offload else TargetKind.INLINE_FN
     raise WorkflowValidationError(
         f"{what} {target!r} is not runnable",
         hint="use a function (sync or async), an Agent (async run(input)), a Team or a Workflow",
+    )
+
+
+def _instance_hint(cls: type) -> str:
+    """How to get the instance that was meant, for a class passed as a node or member."""
+    from gecko.compose.team import Team
+    from gecko.compose.workflow.workflow import Workflow
+    from gecko.core.agent import Agent
+
+    name = cls.__qualname__
+    if issubclass(cls, Agent):
+        built = " or AgentBuilder().with_model(...).build()" if cls is Agent else ""
+        return f"pass an instance: {name}(model=...){built}"
+    if issubclass(cls, Team):
+        return f"pass an instance: {name}([member, ...])"
+    if issubclass(cls, Workflow):
+        return f'pass an instance: {name}("name") with its nodes and edges added'
+    if is_async_callable(getattr(cls, "run", None)):
+        return f"pass an instance: {name}(...)"
+    return (
+        f"pass an instance ({name}(...)) or a function; to build a {name} from the input, "
+        f"wrap it: lambda value: {name}(value)"
     )
 
 

@@ -31,7 +31,7 @@ from gecko.core.validation import check_int, check_number
 
 T = TypeVar("T")
 
-_logger = logging.getLogger("gecko.core.retry")
+_logger = logging.getLogger(__name__)
 
 NEVER_RETRIED: tuple[type[Exception], ...] = (
     AuthenticationError,

@@ -12,8 +12,22 @@ from typing import Any
 
 import click
 
+from gecko.core.cli.options import AliasedOption
+
 STORE_HELP = "Vector store URL, e.g. chroma://./kb, lancedb://./kb, milvus://./kb.db [env: GECKO_VECTOR_STORE]"
 EMBEDDER_HELP = "Embedder id, e.g. hash/384 or openai/text-embedding-3-small [env: GECKO_EMBEDDER]"
+
+# ``--storage``, as every gecko command names a store; ``--store`` (Gecko 1.0's first
+# spelling) still works but is not shown.
+_storage_option = click.option(
+    "--storage",
+    "--store",
+    "store_url",
+    cls=AliasedOption,
+    envvar="GECKO_VECTOR_STORE",
+    required=True,
+    help=STORE_HELP,
+)
 
 
 @click.group()
@@ -23,7 +37,7 @@ def rag() -> None:
 
 @rag.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--store", "store_url", envvar="GECKO_VECTOR_STORE", required=True, help=STORE_HELP)
+@_storage_option
 @click.option(
     "--embedder", "embedder_id", envvar="GECKO_EMBEDDER", required=True, help=EMBEDDER_HELP
 )
@@ -117,7 +131,7 @@ def ingest(
 
 @rag.command()
 @click.argument("text")
-@click.option("--store", "store_url", envvar="GECKO_VECTOR_STORE", required=True, help=STORE_HELP)
+@_storage_option
 @click.option(
     "--embedder", "embedder_id", envvar="GECKO_EMBEDDER", required=True, help=EMBEDDER_HELP
 )

@@ -32,9 +32,10 @@ from gecko.core.protocols import (
     VectorStore,
 )
 from gecko.core.validation import check_int, check_str
+from gecko.rag._resolve import check_vector_store
 from gecko.rag.documents import content_id
 
-logger = logging.getLogger("gecko.rag.memory")
+logger = logging.getLogger(__name__)
 
 RECALL_PREFIX = "Earlier messages of this conversation that may be relevant:\n"
 MAX_CANDIDATES = 512
@@ -78,6 +79,7 @@ class VectorMemory(TokenMemory):
         )
         check_int("top_k", top_k, minimum=1)
         check_str("namespace", namespace)
+        check_vector_store(vector_store, "VectorMemory")
         self.vector_store = vector_store
         self.embedder = embedder
         self.top_k = top_k

@@ -3,9 +3,9 @@ and the ``gecko rag`` commands, all registered without importing a backend."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from gecko.core.plugins import hookimpl
+from gecko.core.plugins import ReaderRegistrar, StorageRegistrar, ToolRegistrar, hookimpl
 from gecko.rag.readers.extensions import (
     HTML_EXTENSIONS,
     JSON_EXTENSIONS,
@@ -13,9 +13,12 @@ from gecko.rag.readers.extensions import (
     TEXT_EXTENSIONS,
 )
 
+if TYPE_CHECKING:
+    import click
+
 
 @hookimpl
-def register_storage(register: Any) -> None:
+def register_storage(register: StorageRegistrar) -> None:
     register(
         ["chroma", "chroma+http", "chroma+https"],
         "gecko.rag.stores.chroma:ChromaStore.open",
@@ -34,7 +37,7 @@ def register_storage(register: Any) -> None:
 
 
 @hookimpl
-def register_readers(register: Any) -> None:
+def register_readers(register: ReaderRegistrar) -> None:
     register(TEXT_EXTENSIONS, "gecko.rag.readers.text:TextReader")
     register(JSON_EXTENSIONS, "gecko.rag.readers.json_reader:JsonReader")
     register(HTML_EXTENSIONS, "gecko.rag.readers.html:HtmlReader")
@@ -42,12 +45,12 @@ def register_readers(register: Any) -> None:
 
 
 @hookimpl
-def register_tools(register: Any) -> None:
+def register_tools(register: ToolRegistrar) -> None:
     register("knowledge_search", "gecko.rag.retrieval:RetrievalTool")
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
+def register_commands(cli: click.Group) -> None:
     from gecko.rag.cli import rag
 
     cli.add_command(rag)

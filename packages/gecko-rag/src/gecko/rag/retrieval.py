@@ -12,9 +12,9 @@ from gecko.core.errors import ConfigurationError, ToolArgumentError
 from gecko.core.protocols import Embedder, VectorMatch, VectorStore
 from gecko.core.validation import check_int, check_number
 from gecko.core.vectors.filters import parse_filter
-from gecko.rag._resolve import resolve_embedder
+from gecko.rag._resolve import check_vector_store, resolve_embedder
 
-logger = logging.getLogger("gecko.rag.retrieval")
+logger = logging.getLogger(__name__)
 
 DEFAULT_DESCRIPTION = (
     "Search the knowledge base for passages relevant to a question. Returns numbered passages "
@@ -52,6 +52,8 @@ class RetrievalTool:
             raise ConfigurationError(f"top_k ({top_k}) must not exceed max_top_k ({max_top_k})")
         check_number("score_threshold", score_threshold, finite=False, allow_none=True)
         parse_filter(filter)  # a malformed fixed filter fails now, not at the first call
+        if not isinstance(vector_store, str):
+            check_vector_store(vector_store, "RetrievalTool")
         self._store: VectorStore | None = None if isinstance(vector_store, str) else vector_store
         self._store_url = vector_store if isinstance(vector_store, str) else None
         self._owned: VectorStore | None = None

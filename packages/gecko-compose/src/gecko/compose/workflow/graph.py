@@ -28,12 +28,6 @@ class Edge:
     condition: Callable[..., Any] | None = None
     index: int = 0
 
-    @property
-    def label(self) -> str | None:
-        if self.condition is None:
-            return None
-        return getattr(self.condition, "__name__", None) or type(self.condition).__name__
-
 
 @dataclass(slots=True)
 class Analysis:
@@ -264,8 +258,14 @@ class Graph:
     # --- rendering ----------------------------------------------------------------------------
 
     def to_mermaid(self) -> str:
-        """A Mermaid flowchart: the entry point is a stadium, conditional edges are dashed."""
+        """A Mermaid flowchart: the entry point is a stadium, conditional edges are dashed.
+
+        A conditional edge is labelled with its condition's function name; a lambda or
+        another callable without one gets ``condition 1``, ``condition 2``, ... in the
+        order the edges were added (one callable on several edges keeps one number).
+        """
         ids = {name: f"n{i}" for i, name in enumerate(self.nodes)}
+        labels = _condition_labels(self.edges)
         lines = ["flowchart TD"]
         for name, node_id in ids.items():
             text = _mermaid_text(name)
@@ -278,7 +278,7 @@ class Graph:
             if edge.source not in ids or edge.target not in ids:
                 continue
             src, dst = ids[edge.source], ids[edge.target]
-            label = edge.label
+            label = labels.get(edge.index)
             if label is not None:
                 lines.append(f"    {src} -.->|{_mermaid_text(label)}| {dst}")
             elif edge.index in back_indexes:
@@ -286,6 +286,24 @@ class Graph:
             else:
                 lines.append(f"    {src} --> {dst}")
         return "\n".join(lines)
+
+
+def _condition_labels(edges: Sequence[Edge]) -> dict[int, str]:
+    """Each conditional edge's label by edge index: the function's name, else ``condition N``."""
+    labels: dict[int, str] = {}
+    unnamed: dict[int, str] = {}  # id(condition) -> its number, so a shared callable keeps one
+    for edge in edges:
+        if edge.condition is None:
+            continue
+        name = getattr(edge.condition, "__name__", None)
+        if isinstance(name, str) and name.isidentifier():
+            labels[edge.index] = name
+        else:
+            key = id(edge.condition)
+            if key not in unnamed:
+                unnamed[key] = f"condition {len(unnamed) + 1}"
+            labels[edge.index] = unnamed[key]
+    return labels
 
 
 def _mermaid_text(text: str) -> str:

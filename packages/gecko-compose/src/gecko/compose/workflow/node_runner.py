@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from gecko.compose.workflow.workflow import Workflow
     from gecko.core.events import EventBus
 
-logger = logging.getLogger("gecko.compose.workflow")
+logger = logging.getLogger(__name__)
 
 _perf = time.perf_counter
 

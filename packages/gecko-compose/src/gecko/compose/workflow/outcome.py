@@ -20,7 +20,7 @@ from gecko.compose.team import MemberResult
 from gecko.compose.workflow.executor import NodeSpec
 from gecko.compose.workflow.state import NodeDiff, Reducer, StateView
 
-logger = logging.getLogger("gecko.compose.workflow")
+logger = logging.getLogger(__name__)
 
 
 class NodeOutcome:

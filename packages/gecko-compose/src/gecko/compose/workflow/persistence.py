@@ -29,7 +29,7 @@ from gecko.compose.workflow import codec
 from gecko.compose.workflow.record import FORMAT, RunRecord, fold
 from gecko.core.protocols import Checkpoint, CheckpointStore
 
-logger = logging.getLogger("gecko.compose.persistence")
+logger = logging.getLogger(__name__)
 
 _MAX_BACKLOG = 1024
 """Entries waiting for the async writer before the run waits for it (back-pressure)."""

@@ -26,7 +26,7 @@ from typing import Any
 from gecko.compose.errors import ComposeError, StateConflictError
 from gecko.core.errors import ConfigurationError
 
-logger = logging.getLogger("gecko.compose.state")
+logger = logging.getLogger(__name__)
 
 Reducer = Callable[[Any, Any], Any]
 """``(current, update) -> new value``; must return a new value, not mutate ``current``."""

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from gecko.core.events import EventBus
 
-logger = logging.getLogger("gecko.compose.workflow")
+logger = logging.getLogger(__name__)
 
 
 class Workflow:

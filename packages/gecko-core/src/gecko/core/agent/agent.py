@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from gecko.core.guardrails import GuardrailSpec, InputGuard
     from gecko.core.memory import TokenMemory
 
-logger = logging.getLogger("gecko.agent")
+logger = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_TOKENS = 4000
 """The window size of the TokenMemory an agent creates for ``storage`` without ``max_tokens``."""

@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from gecko.core.cli.table import render_table, terminal_width
 from gecko.core.plugins.manager import PluginInfo, get_plugin_manager
 
 
@@ -25,21 +26,40 @@ def plugins() -> None:
 
 
 @plugins.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def plugins_list(as_json: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print machine-readable JSON (everything, uncut)."
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit with status 1 if a plugin has an error or GECKO_LOAD_PLUGINS names a missing one.",
+)
+def plugins_list(as_json: bool, check: bool) -> None:
     """List installed plugins: version, hooks, what they register, status."""
     manager = get_plugin_manager()
     infos = manager.list_plugins()
+    problems = [
+        *manager.warnings,
+        *(f"{info.name}: {error}" for info in infos for error in info.errors),
+    ]
     if as_json:
         payload = {"plugins": [info.as_dict() for info in infos], "warnings": manager.warnings}
         click.echo(json.dumps(payload, indent=2))
-        return
-    click.echo(format_table(infos))
-    for warning in manager.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    else:
+        click.echo(format_table(infos, width=terminal_width()))
+        # The table may cut a status; each problem is printed here once, in full.
+        for problem in problems:
+            click.echo(f"warning: {problem}", err=True)
+    if check and problems:
+        sys.exit(1)
 
 
-def format_table(infos: list[PluginInfo]) -> str:
+def format_table(infos: list[PluginInfo], *, width: int = 10_000) -> str:
+    """The ``gecko plugins list`` table, at most ``width`` characters a line.
+
+    HOOKS and REGISTERS wrap onto more lines and STATUS is cut with ``…`` when the
+    table is too wide; ``--json`` and the warnings after the table have everything.
+    """
     headers = ("NAME", "VERSION", "HOOKS", "REGISTERS", "STATUS")
     rows = [
         (
@@ -51,12 +71,7 @@ def format_table(infos: list[PluginInfo]) -> str:
         )
         for info in infos
     ]
-    widths = [max(len(str(row[i])) for row in (headers, *rows)) for i in range(len(headers) - 1)]
-    lines = []
-    for row in (headers, *rows):
-        cells = [str(cell).ljust(width) for cell, width in zip(row, widths)]
-        lines.append("  ".join([*cells, str(row[-1])]))
-    return "\n".join(lines)
+    return render_table(headers, rows, width=width, flexible=(2, 3, 4), cut=(4,))
 
 
 def _names(names: list[str], limit: int = 12) -> str:

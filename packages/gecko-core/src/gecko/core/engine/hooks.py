@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Union
 
-logger = logging.getLogger("gecko.engine")
+logger = logging.getLogger(__name__)
 
 Hook = Callable[..., Union[None, Awaitable[None]]]
 """``on_turn_start(ctx)``, ``on_turn_end(ctx, response)``, ``on_tool_execute(ctx, call, result)``."""

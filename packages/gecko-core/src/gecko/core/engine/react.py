@@ -50,7 +50,7 @@ from gecko.core.structure.engine import DEFAULT_TOOL_NAME, StructureEngine, stru
 from gecko.core.tools.toolbox import ToolBox
 from gecko.core.validation import check_int, check_number
 
-logger = logging.getLogger("gecko.engine")
+logger = logging.getLogger(__name__)
 
 Window = Callable[[list[Message]], Awaitable[list[Message]]]
 """Selects the messages sent to the model (memory windowing)."""

@@ -39,7 +39,7 @@ from gecko.core.errors import ConfigurationError, GeckoError
 from gecko.core.events.types import Event, event_topic
 from gecko.core.validation import check_int
 
-logger = logging.getLogger("gecko.events")
+logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], Union[None, Awaitable[None]]]

@@ -19,7 +19,7 @@ from gecko.core.models.tokens import estimate_message_tokens
 from gecko.core.protocols import TokenCounter
 from gecko.core.validation import check_int
 
-logger = logging.getLogger("gecko.memory")
+logger = logging.getLogger(__name__)
 
 
 class CacheInfo(NamedTuple):

@@ -40,7 +40,7 @@ from gecko.core.prompts.template import PromptTemplate
 from gecko.core.protocols import ChatModel, SessionStore
 from gecko.core.validation import check_int
 
-logger = logging.getLogger("gecko.memory")
+logger = logging.getLogger(__name__)
 
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
 SUMMARISER_INSTRUCTIONS = (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from gecko.core.message import Message, Role
 
-logger = logging.getLogger("gecko.memory")
+logger = logging.getLogger(__name__)
 
 
 def group_units(messages: Sequence[Message]) -> tuple[list[int], list[list[int]]]:

@@ -1,7 +1,9 @@
 """Gecko's plugin system: pluggy hookspecs, entry-point loading, registries.
 
-Plugin authors need only ``hookimpl`` (also available as ``gecko.hookimpl``);
-applications and tests can register plugin objects with ``register_plugin``.
+Plugin authors need ``hookimpl`` and the protocols typing each hook's ``register``
+callback (``StorageRegistrar``, ``ModelRegistrar``, ``EmbedderRegistrar``,
+``ToolRegistrar``, ``GuardrailRegistrar``, ``ReaderRegistrar``); applications and
+tests can register plugin objects with ``register_plugin`` or ``plugin_registered``.
 """
 
 from __future__ import annotations
@@ -17,14 +19,30 @@ from gecko.core.plugins.manager import (
     reset_plugin_manager,
     unregister_plugin,
 )
+from gecko.core.plugins.registrars import (
+    EmbedderRegistrar,
+    GuardrailRegistrar,
+    ModelRegistrar,
+    ReaderRegistrar,
+    StorageRegistrar,
+    StoreKind,
+    ToolRegistrar,
+)
 from gecko.core.plugins.registry import Registration, Registry, import_object
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "EmbedderRegistrar",
     "GeckoPluginManager",
+    "GuardrailRegistrar",
+    "ModelRegistrar",
     "PluginInfo",
+    "ReaderRegistrar",
     "Registration",
     "Registry",
+    "StorageRegistrar",
+    "StoreKind",
+    "ToolRegistrar",
     "get_plugin_manager",
     "hookimpl",
     "hookspec",

@@ -5,18 +5,30 @@ callback; what they register carries the async API. A factory is a
 ``"module:attr"`` string (imported on first use) or a callable, so listing
 plugins never imports a heavy dependency.
 
-    from gecko import hookimpl
+    from gecko.core.plugins import StorageRegistrar, hookimpl
 
     @hookimpl
-    def register_storage(register):
+    def register_storage(register: StorageRegistrar) -> None:
         register("weather", "gecko_weather.store:WeatherStore.open")
+
+Each ``register`` argument is typed by a protocol from
+``gecko.core.plugins.registrars``, so ``mypy --strict`` checks a plugin's calls.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
+
+from gecko.core.plugins.registrars import (
+    EmbedderRegistrar,
+    GuardrailRegistrar,
+    ModelRegistrar,
+    ReaderRegistrar,
+    StorageRegistrar,
+    ToolRegistrar,
+)
 
 if TYPE_CHECKING:
     import click
@@ -26,32 +38,32 @@ hookimpl = pluggy.HookimplMarker("gecko")
 
 
 @hookspec
-def register_storage(register: Any) -> None:
+def register_storage(register: StorageRegistrar) -> None:
     """``register(schemes, factory, *, kind="kv" | "vector")``; factory: ``async (url, **options) -> store``."""
 
 
 @hookspec
-def register_models(register: Any) -> None:
+def register_models(register: ModelRegistrar) -> None:
     """``register(providers, factory)``; factory: ``(model_id, **options) -> ChatModel``."""
 
 
 @hookspec
-def register_embedders(register: Any) -> None:
+def register_embedders(register: EmbedderRegistrar) -> None:
     """``register(providers, factory)``; factory: ``(embedder_id, **options) -> Embedder``."""
 
 
 @hookspec
-def register_tools(register: Any) -> None:
+def register_tools(register: ToolRegistrar) -> None:
     """``register(name, factory)``; factory: a Tool, or ``(**options) -> Tool``."""
 
 
 @hookspec
-def register_guardrails(register: Any) -> None:
+def register_guardrails(register: GuardrailRegistrar) -> None:
     """``register(name, factory)``; factory: ``(**options) -> Guardrail``."""
 
 
 @hookspec
-def register_readers(register: Any) -> None:
+def register_readers(register: ReaderRegistrar) -> None:
     """``register(extensions, factory)``; factory: ``(**options) -> document reader``."""
 
 

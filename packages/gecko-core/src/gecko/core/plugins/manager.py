@@ -12,20 +12,32 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from gecko.core.errors import ConfigurationError
 from gecko.core.plugins import hookspecs
 from gecko.core.plugins.discovery import entry_points
 from gecko.core.plugins.registry import Registration, Registry, as_names
 
-logger = logging.getLogger("gecko.plugins")
+if TYPE_CHECKING:
+    from gecko.core.plugins.registrars import (
+        EmbedderRegistrar,
+        GuardrailRegistrar,
+        ModelRegistrar,
+        ReaderRegistrar,
+        StorageRegistrar,
+        ToolRegistrar,
+    )
+
+logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "gecko"
+STORE_KINDS = ("kv", "vector")
 CORE_PLUGIN = "gecko-core"
 CATEGORIES = ("storage", "models", "embedders", "tools", "guardrails", "readers")
 _CASE_INSENSITIVE = {"storage", "models", "embedders", "readers"}
@@ -167,20 +179,7 @@ class GeckoPluginManager:
         lower = category in _CASE_INSENSITIVE
         for impl in hook.get_hookimpls():  # in registration order
             plugin = impl.plugin_name
-
-            def register(names: Any, factory: Any, _plugin: str = plugin, **meta: Any) -> None:
-                for name in as_names(names) if lower else _as_list(names):
-                    clash = registry.add(Registration(category, name, factory, _plugin, meta))
-                    if clash is not None:
-                        self._record_error(
-                            _plugin,
-                            f"{registry.noun} {name!r} is also registered by plugin {clash.plugin!r}",
-                        )
-                        self._record_error(
-                            clash.plugin,
-                            f"{registry.noun} {name!r} is also registered by plugin {_plugin!r}",
-                        )
-
+            register = _Register(self, registry, plugin, lower=lower)
             try:
                 impl.function(**({"register": register} if "register" in impl.argnames else {}))
             except Exception as exc:  # a broken hook never breaks the rest
@@ -235,6 +234,70 @@ class GeckoPluginManager:
         """Every plugin with hooks, registrations and status (builds all registries)."""
         self.build_all()
         return sorted(self.plugins.values(), key=lambda info: (info.name != CORE_PLUGIN, info.name))
+
+
+class _Register:
+    """The ``register`` callback one plugin's ``register_<category>`` hook receives.
+
+    One class serves every category; the protocols in ``registrars`` describe the
+    signature each hook documents (checked statically below).
+    """
+
+    def __init__(
+        self, manager: GeckoPluginManager, registry: Registry, plugin: str, *, lower: bool
+    ) -> None:
+        self._manager = manager
+        self._registry = registry
+        self._plugin = plugin
+        self._lower = lower
+
+    def __call__(self, names: str | Iterable[str], factory: object, /, **meta: Any) -> None:
+        registry, plugin = self._registry, self._plugin
+        if registry.category == "storage":
+            _check_storage_meta(meta)
+        for name in as_names(names) if self._lower else _as_list(names):
+            clash = registry.add(Registration(registry.category, name, factory, plugin, meta))
+            if clash is not None:
+                self._manager._record_error(
+                    plugin,
+                    f"{registry.noun} {name!r} is also registered by plugin {clash.plugin!r}",
+                )
+                self._manager._record_error(
+                    clash.plugin,
+                    f"{registry.noun} {name!r} is also registered by plugin {plugin!r}",
+                )
+
+
+if TYPE_CHECKING:  # mypy proves the real callback accepts every documented call
+
+    def _conforms(
+        register: _Register,
+    ) -> tuple[
+        StorageRegistrar,
+        ModelRegistrar,
+        EmbedderRegistrar,
+        ToolRegistrar,
+        GuardrailRegistrar,
+        ReaderRegistrar,
+    ]:
+        return (register, register, register, register, register, register)
+
+
+def _check_storage_meta(meta: dict[str, Any]) -> None:
+    """A storage registration takes only ``kind``: "kv", "vector" or a sequence of them."""
+    unknown = sorted(set(meta) - {"kind"})
+    if unknown:
+        raise ConfigurationError(
+            f"register_storage got unknown option(s) {unknown}",
+            hint='register(schemes, factory, kind="kv" | "vector" | ("kv", "vector"))',
+        )
+    kind = meta.get("kind", "kv")
+    kinds = [kind] if isinstance(kind, str) else kind
+    if not isinstance(kinds, (list, tuple)) or not kinds or not set(kinds) <= set(STORE_KINDS):
+        raise ConfigurationError(
+            f"storage kind {kind!r} is not one of {list(STORE_KINDS)} or a sequence of them",
+            hint='"kv" for a SessionStore (and CheckpointStore), "vector" for a VectorStore',
+        )
 
 
 def _as_list(names: Any) -> list[str]:

@@ -173,6 +173,11 @@ class Registry:
         hint = None
         if provider is not None and (name in FIRST_PARTY.get(self.category, {})):
             hint = f"pip install {provider}"
+        elif provider is not None and any(r.plugin == provider for r in self.entries.values()):
+            hint = (
+                f"if {name!r} is a provider a newer litellm supports, call it through the "
+                f"escape hatch: 'litellm/{name}/<model>'"
+            )
         elif provider is not None:
             hint = f"if {name!r} is a provider litellm supports: pip install {provider}"
         if failures:

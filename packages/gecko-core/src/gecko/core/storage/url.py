@@ -52,7 +52,14 @@ def url_scheme(url: str) -> str:
 
 
 def parse_storage_url(url: str) -> StorageURL:
-    """Split ``url`` into its parts, with clear errors for a bad port or host."""
+    """Split ``url`` into its parts, with clear errors for a bad port or host.
+
+    ``host`` is what stands between ``//`` and the next ``/``, lower-cased and
+    without user, password and port (``None`` when empty); ``path`` is the rest,
+    percent-decoded with its case kept; ``query`` holds each parameter once. A
+    store addressing a file or directory uses ``(parsed.host or "") + parsed.path``:
+    ``s:///abs/dir`` -> ``/abs/dir``, ``s://./rel/dir`` -> ``./rel/dir``.
+    """
     scheme = url_scheme(url)
     try:
         parts = urlsplit(url)

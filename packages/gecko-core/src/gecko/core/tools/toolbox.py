@@ -22,7 +22,7 @@ from gecko.core.tools.function import as_tool, check_tool_name
 from gecko.core.tools.result import ToolResult, ToolStats, format_output
 from gecko.core.validation import check_int, check_number
 
-logger = logging.getLogger("gecko.tools")
+logger = logging.getLogger(__name__)
 
 
 def openai_tool_schema(tool: Tool) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from gecko.models.litellm.ratelimit import RateLimiter, Reservation
 from gecko.models.litellm.runtime import litellm_module, load_litellm
 from gecko.models.litellm.translate import StreamAssembler, to_model_response
 
-logger = logging.getLogger("gecko.models.litellm")
+logger = logging.getLogger(__name__)
 
 # Tokenizers litellm downloads from the Hugging Face hub on first use; Gecko counts
 # those models with litellm's bundled tiktoken encodings instead (never a download).

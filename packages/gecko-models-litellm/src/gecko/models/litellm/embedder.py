@@ -26,7 +26,7 @@ from gecko.models.litellm.ratelimit import RateLimiter
 from gecko.models.litellm.runtime import load_litellm
 from gecko.models.litellm.translate import field_of
 
-logger = logging.getLogger("gecko.models.litellm")
+logger = logging.getLogger(__name__)
 
 _PROBE_TEXT = "dimension probe"
 

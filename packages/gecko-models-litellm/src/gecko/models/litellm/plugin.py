@@ -7,9 +7,7 @@ and embedder providers, all as ``"module:attr"`` strings imported on first use.
 
 from __future__ import annotations
 
-from typing import Any
-
-from gecko.core.plugins.hookspecs import hookimpl
+from gecko.core.plugins import EmbedderRegistrar, ModelRegistrar, hookimpl
 from gecko.models.litellm.presets import PRESETS
 from gecko.models.litellm.providers import ESCAPE_HATCH, LITELLM_PROVIDERS
 
@@ -20,10 +18,10 @@ def provider_names() -> list[str]:
 
 
 @hookimpl
-def register_models(register: Any) -> None:
+def register_models(register: ModelRegistrar) -> None:
     register(provider_names(), "gecko.models.litellm.chat:LiteLLMChatModel")
 
 
 @hookimpl
-def register_embedders(register: Any) -> None:
+def register_embedders(register: EmbedderRegistrar) -> None:
     register(provider_names(), "gecko.models.litellm.embedder:LiteLLMEmbedder")

@@ -1,22 +1,24 @@
 """litellm's provider names, as a static tuple so the plugin module never imports litellm.
 
 The plugin registers every name here as a model and embedder provider
-(``create_model("anthropic/claude-3-5-haiku-latest")``). A test compares the tuple
-with ``litellm.provider_list`` of the installed litellm, so drift is caught when
-litellm is upgraded; a provider litellm adds later is still reachable through the
-``litellm/`` escape hatch (``create_model("litellm/newprovider/model")``).
+(``create_model("anthropic/claude-3-5-haiku-latest")``). The tuple is taken from the
+litellm release the workspace lock pins; ``hatch run deps:upgrade`` reports the providers
+a newer litellm adds or removes. A provider litellm adds later is reachable meanwhile
+through the ``litellm/`` escape hatch (``create_model("litellm/newprovider/model")``).
 """
 
 from __future__ import annotations
 
-LITELLM_VERSION_CHECKED = "1.106.2"
+LITELLM_VERSION_CHECKED = "1.110.2"
 """The litellm release this tuple was taken from."""
 
 LITELLM_PROVIDERS: tuple[str, ...] = (
     "a2a",
     "a2a_agent",
+    "abliteration",
     "ai21",
     "ai21_chat",
+    "aiand",
     "aiml",
     "aiohttp_openai",
     "amazon_nova",
@@ -34,6 +36,8 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "baseten",
     "bedrock",
     "bedrock_mantle",
+    "bespoke",
+    "bigmodel",
     "black_forest_labs",
     "bytez",
     "cerebras",
@@ -41,6 +45,7 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "chatgpt",
     "chutes",
     "clarifai",
+    "clf_ai_gateway",
     "cloudflare",
     "codestral",
     "cognition",
@@ -48,6 +53,7 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "cohere_chat",
     "cometapi",
     "compactifai",
+    "coralbricks",
     "cortecs",
     "cursor",
     "custom",
@@ -55,6 +61,7 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "darkbloom",
     "dashscope",
     "databricks",
+    "databricks_agent",
     "datarobot",
     "deepgram",
     "deepinfra",
@@ -63,7 +70,9 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "dotprompt",
     "edenai",
     "elevenlabs",
+    "empiriolabs",
     "empower",
+    "eu_jev",
     "fal_ai",
     "featherless_ai",
     "fireworks_ai",
@@ -79,16 +88,20 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "helicone",
     "heroku",
     "hosted_vllm",
+    "hostinger_router",
     "huggingface",
     "humanloop",
     "hyperbolic",
     "inception",
+    "inferenceapis",
     "infinity",
     "jina_ai",
+    "kyma",
     "lambda_ai",
     "langflow",
     "langfuse",
     "langgraph",
+    "laya",
     "lemonade",
     "libertai",
     "litellm_agent",
@@ -99,6 +112,7 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "maritalk",
     "meta",
     "meta_llama",
+    "microsoft_365_copilot",
     "milvus",
     "minimax",
     "mistral",
@@ -106,6 +120,7 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "mongodb",
     "moonshot",
     "morph",
+    "nace",
     "nadir",
     "nano-gpt",
     "nebius",
@@ -121,8 +136,12 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "oobabooga",
     "openai",
     "openai_like",
+    "opencode_go",
+    "openinfer",
     "openrouter",
+    "opensearch",
     "ovhcloud",
+    "parallel_ai",
     "parasail",
     "perplexity",
     "petals",
@@ -137,6 +156,7 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "ragflow",
     "recraft",
     "reducto",
+    "refuseless",
     "reka",
     "replicate",
     "runwayml",
@@ -147,12 +167,14 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "sail",
     "sambanova",
     "sap",
+    "scaledown",
     "scaleway",
     "scx-ai",
     "snowflake",
     "soniox",
     "stability",
     "strands_decider",
+    "streamlake",
     "synthetic",
     "tencent",
     "tensormesh",
@@ -172,6 +194,7 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "vllm",
     "volcengine",
     "voyage",
+    "wally",
     "wandb",
     "watsonx",
     "watsonx_text",
@@ -179,6 +202,7 @@ LITELLM_PROVIDERS: tuple[str, ...] = (
     "xiaomi_mimo",
     "xinference",
     "zai",
+    "zerogpu",
 )
 
 ESCAPE_HATCH = "litellm"

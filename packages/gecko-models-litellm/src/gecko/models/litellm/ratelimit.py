@@ -39,7 +39,7 @@ import anyio
 from gecko.core.errors import ConfigurationError
 from gecko.core.validation import check_int, check_number
 
-logger = logging.getLogger("gecko.models.litellm")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(eq=False, slots=True)

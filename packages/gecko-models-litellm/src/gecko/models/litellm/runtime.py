@@ -20,7 +20,7 @@ import anyio
 
 from gecko.core.errors import MissingDependencyError
 
-logger = logging.getLogger("gecko.models.litellm")
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _litellm: ModuleType | None = None

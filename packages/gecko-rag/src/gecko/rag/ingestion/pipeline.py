@@ -28,7 +28,7 @@ import anyio
 from gecko.core.errors import GeckoError, ModelResponseError
 from gecko.core.protocols import Embedder, VectorRecord, VectorStore
 from gecko.core.validation import check_int
-from gecko.rag._resolve import resolve_embedder
+from gecko.rag._resolve import check_vector_store, resolve_embedder
 from gecko.rag.documents import Document
 from gecko.rag.ingestion.summary import IngestionSummary, ProgressEvent
 from gecko.rag.readers.base import Reader
@@ -36,7 +36,7 @@ from gecko.rag.readers.loader import NO_TEXT, FileIssue, PathLike, describe_erro
 from gecko.rag.splitters.base import TextSplitter
 from gecko.rag.splitters.recursive import RecursiveCharacterSplitter
 
-logger = logging.getLogger("gecko.rag.ingestion")
+logger = logging.getLogger(__name__)
 
 EMBEDDER_KEY = "embedder"
 DIGEST_KEY = "source_digest"
@@ -80,6 +80,7 @@ class IngestionPipeline:
     ) -> None:
         for name, value in (("batch_size", batch_size), ("max_concurrency", max_concurrency)):
             check_int(name, value, minimum=1)
+        check_vector_store(vector_store, "IngestionPipeline")
         self.vector_store = vector_store
         self.embedder: Embedder = resolve_embedder(embedder)
         self.splitter: TextSplitter = splitter or RecursiveCharacterSplitter()

@@ -18,7 +18,7 @@ from gecko.rag.documents import Document
 from gecko.rag.readers.base import SNIFF_BYTES, DocumentReadError, Reader, looks_binary
 from gecko.rag.readers.text import TextReader
 
-logger = logging.getLogger("gecko.rag.readers")
+logger = logging.getLogger(__name__)
 
 PathLike = Union[str, "os.PathLike[str]"]
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})

@@ -38,7 +38,7 @@ from gecko.rag.stores._common import (
 )
 from gecko.rag.stores.chroma_filter import INT, MARKER, VALUE, stored, to_where
 
-logger = logging.getLogger("gecko.rag.stores.chroma")
+logger = logging.getLogger(__name__)
 
 DEFAULT_COLLECTION = "gecko"
 _OPTIONS = ("collection", "tenant", "database", "headers", "token", "hnsw")

@@ -46,7 +46,7 @@ from gecko.rag.stores._filters import conditions
 from gecko.rag.stores.lancedb_filter import KINDS, column_name, parse_column, sql_literal, to_sql
 from gecko.rag.stores.lancedb_rows import arrow_type, metadata_columns, rows_metadata
 
-logger = logging.getLogger("gecko.rag.stores.lancedb")
+logger = logging.getLogger(__name__)
 
 DEFAULT_TABLE = "gecko"
 BASE_COLUMNS = ("id", "vector", "text")

@@ -51,7 +51,7 @@ from gecko.rag.stores._common import (
 )
 from gecko.rag.stores.milvus_filter import literal, plain_fields, to_expression, typed_fields
 
-logger = logging.getLogger("gecko.rag.stores.milvus")
+logger = logging.getLogger(__name__)
 
 DEFAULT_COLLECTION = "gecko"
 MAX_TEXT_BYTES = 65_535

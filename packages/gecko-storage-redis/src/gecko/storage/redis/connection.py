@@ -31,7 +31,7 @@ from gecko.storage.redis.config import RedisConfig
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-log = logging.getLogger("gecko.storage.redis")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

@@ -29,7 +29,7 @@ from gecko.core.validation import check_number
 if TYPE_CHECKING:
     from gecko.storage.redis.store import RedisStore
 
-log = logging.getLogger("gecko.storage.redis")
+log = logging.getLogger(__name__)
 
 _FIRST_POLL = 0.01
 _MAX_POLL = 0.25

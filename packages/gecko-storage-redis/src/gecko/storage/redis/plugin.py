@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from gecko.core.plugins import hookimpl
+from gecko.core.plugins import StorageRegistrar, hookimpl
 
 
 @hookimpl
-def register_storage(register: Any) -> None:
+def register_storage(register: StorageRegistrar) -> None:
     register(["redis", "rediss", "unix"], "gecko.storage.redis.store:RedisStore.open", kind="kv")

@@ -32,7 +32,7 @@ from gecko.storage.redis.connection import Retrier, make_client
 from gecko.storage.redis.keys import KeySpace
 from gecko.storage.redis.lock import RedisLock
 
-log = logging.getLogger("gecko.storage.redis")
+log = logging.getLogger(__name__)
 
 _BATCH = 1000
 """Keys per command when reading or deleting in bulk (keeps each command short)."""

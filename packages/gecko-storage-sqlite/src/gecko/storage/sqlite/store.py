@@ -29,7 +29,7 @@ from gecko.storage.sqlite.config import SQLiteConfig
 from gecko.storage.sqlite.connection import connect
 from gecko.storage.sqlite.worker import Worker
 
-log = logging.getLogger("gecko.storage.sqlite")
+log = logging.getLogger(__name__)
 
 
 class SQLiteStore(BaseStore):

@@ -31,7 +31,7 @@ import anyio.to_thread
 from gecko.core.errors import StorageError
 from gecko.storage.sqlite.errors import is_busy, translate
 
-log = logging.getLogger("gecko.storage.sqlite")
+log = logging.getLogger(__name__)
 
 Op = Callable[..., Any]
 F = TypeVar("F", bound=Op)

@@ -1,0 +1,23 @@
+"""gecko-mcp's plugin module: the ``mcp`` tool factory and the ``gecko mcp`` commands.
+
+Imports nothing heavy: the factory is a ``"module:attr"`` string and the
+command group imports only click until it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gecko.core.plugins.hookspecs import hookimpl
+
+
+@hookimpl
+def register_tools(register: Any) -> None:
+    register("mcp", "gecko.mcp.configured:mcp_tool")
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from gecko.mcp.cli import mcp
+
+    cli.add_command(mcp)
