@@ -1,6 +1,6 @@
 """The MCP server the MCP benchmark talks to (stdio): ``echo`` plus N numbered tools.
 
-    python _mcp_bench_server.py [N]
+python _mcp_bench_server.py [N]
 """
 
 from __future__ import annotations

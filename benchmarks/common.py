@@ -15,8 +15,19 @@ def machine() -> str:
 
     return (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}, {load()}"
     )
+
+
+def load() -> str:
+    """The load averages (1, 5, 15 min): above ~0.5 on this 2-core VM, others are running."""
+    import os
+
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:  # not available on this platform
+        return "load average unknown"
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f}"
 
 
 def time_command(
@@ -34,6 +45,11 @@ def time_command(
 
 def median_ms(samples: Sequence[float]) -> float:
     return statistics.median(samples) * 1000
+
+
+def range_ms(samples: Sequence[float]) -> str:
+    """``min-max`` of ``samples`` in milliseconds."""
+    return f"{min(samples) * 1000:.1f}-{max(samples) * 1000:.1f}"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

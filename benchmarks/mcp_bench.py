@@ -1,8 +1,9 @@
 """MCP overhead: a tool call through Gecko vs the SDK's raw ``ClientSession.call_tool``, side by side.
 
-Both sides talk to the same server program (``_mcp_bench_server.py``, the SDK's
-MCPServer over stdio), each over its own connection, in interleaved rounds so
-machine noise hits both alike. Rows:
+Both sides talk to the same server process (``_mcp_bench_server.py``, the SDK's
+MCPServer over stdio) over the same connection: the baseline calls the SDK
+``ClientSession`` that Gecko's ``MCPServer`` holds (``server.session``) directly.
+Sides take turns call by call, in rounds, so machine noise hits them alike. Rows:
 
 - one ``echo`` call: raw ``session.call_tool`` / Gecko ``MCPTool.execute`` /
   Gecko ``ToolBox.execute`` (what an agent runs: lookup, span, timeout, result);
@@ -24,47 +25,42 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import anyio
-
 from common import machine, table
 
 SERVER = str(Path(__file__).with_name("_mcp_bench_server.py"))
 Runner = Callable[[], Awaitable[object]]
 
 
-async def raw_session(stack: AsyncExitStack, tools: int) -> object:
-    from mcp import ClientSession, StdioServerParameters, stdio_client
-
-    params = StdioServerParameters(command=sys.executable, args=[SERVER, str(tools)])
-    read, write = await stack.enter_async_context(stdio_client(params))
-    session = await stack.enter_async_context(ClientSession(read, write))
-    await session.initialize()
-    return session
-
-
-async def gecko_server(stack: AsyncExitStack, tools: int) -> object:
+async def gecko_server(stack: AsyncExitStack, tools: int) -> Any:
     from gecko.mcp import MCPServer
 
     return await stack.enter_async_context(MCPServer.stdio([sys.executable, SERVER, str(tools)]))
 
 
 async def measure(runners: dict[str, Runner], iterations: int, rounds: int) -> dict[str, float]:
-    """Median µs per runner: the median of each round's median (rounds interleave the runners)."""
+    """Median µs per runner: the median of each round's median.
+
+    Within a round the runners take turns call by call, so a burst of machine
+    noise lands on every side alike.
+    """
     per_round = max(1, iterations // rounds)
     medians: dict[str, list[float]] = {name: [] for name in runners}
     for run in runners.values():  # warm-up
         for _ in range(min(200, per_round)):
             await run()
     for _ in range(rounds):
-        for name, run in runners.items():
-            gc.collect()
-            samples = []
-            for _ in range(per_round):
+        gc.collect()
+        samples: dict[str, list[float]] = {name: [] for name in runners}
+        for _ in range(per_round):
+            for name, run in runners.items():
                 start = time.perf_counter_ns()
                 await run()
-                samples.append((time.perf_counter_ns() - start) / 1000)
-            medians[name].append(statistics.median(samples))
+                samples[name].append((time.perf_counter_ns() - start) / 1000)
+        for name, values in samples.items():
+            medians[name].append(statistics.median(values))
     return {name: statistics.median(values) for name, values in medians.items()}
 
 
@@ -73,19 +69,23 @@ async def call_rows(iterations: int, rounds: int) -> dict[str, float]:
     from gecko.core.tools import ToolBox
 
     async with AsyncExitStack() as stack:
-        session: object = await raw_session(stack, 0)
         server = await gecko_server(stack, 0)
-        [tool] = [t for t in await server.tools() if t.name == "echo"]  # type: ignore[attr-defined]
+        session = server.session
+        [tool] = [t for t in await server.tools() if t.name == "echo"]
         box = ToolBox([tool])
         call = ToolCall(name="echo", arguments={"text": "hello"})
-        raw = await session.call_tool("echo", {"text": "hello"})  # type: ignore[attr-defined]
+        raw = await session.call_tool("echo", {"text": "hello"})
         gecko = await tool.execute({"text": "hello"})
         boxed = await box.execute(call)
-        if raw.structured_content != {"result": gecko} or boxed.content != "hello" or boxed.is_error:
+        if (
+            raw.structured_content != {"result": gecko}
+            or boxed.content != "hello"
+            or boxed.is_error
+        ):
             raise SystemExit(f"the two sides differ: {raw!r} / {gecko!r} / {boxed!r}")
 
         async def raw_call() -> object:
-            return await session.call_tool("echo", {"text": "hello"})  # type: ignore[attr-defined]
+            return await session.call_tool("echo", {"text": "hello"})
 
         async def gecko_call() -> object:
             return await tool.execute({"text": "hello"})
@@ -100,18 +100,18 @@ async def call_rows(iterations: int, rounds: int) -> dict[str, float]:
 
 async def listing_rows(iterations: int, rounds: int) -> dict[str, float]:
     async with AsyncExitStack() as stack:
-        session: object = await raw_session(stack, 100)
         server = await gecko_server(stack, 100)
-        raw = await session.list_tools()  # type: ignore[attr-defined]
-        wrapped = await server.tools(refresh=True)  # type: ignore[attr-defined]
+        session = server.session
+        raw = await session.list_tools()
+        wrapped = await server.tools(refresh=True)
         if len(raw.tools) != 101 or len(wrapped) != 101:
             raise SystemExit(f"expected 101 tools, got {len(raw.tools)} / {len(wrapped)}")
 
         async def raw_list() -> object:
-            return await session.list_tools()  # type: ignore[attr-defined]
+            return await session.list_tools()
 
         async def gecko_list() -> object:
-            return await server.tools(refresh=True)  # type: ignore[attr-defined]
+            return await server.tools(refresh=True)
 
         return await measure({"raw": raw_list, "gecko": gecko_list}, iterations, rounds)
 
@@ -127,7 +127,9 @@ def main() -> None:
     calls = anyio.run(call_rows, args.iterations, args.rounds)
     listing = anyio.run(listing_rows, max(10, args.iterations // 20), args.rounds)
     print(f"# MCP overhead, {machine()}, mcp {version('mcp')}")
-    print(f"# medians of {args.rounds} interleaved rounds (µs); stdio, one connection per side\n")
+    print(
+        f"# medians of {args.rounds} interleaved rounds (µs); stdio, one server process and connection\n"
+    )
     raw, budget = calls["raw"], calls["raw"] * 1.1 + 50
     rows: list[list[object]] = [
         ["echo call: SDK ClientSession.call_tool", raw, "1.00x", "-", "baseline"],
@@ -135,14 +137,14 @@ def main() -> None:
             "echo call: Gecko MCPTool.execute",
             calls["gecko"],
             f"{calls['gecko'] / raw:.2f}x",
-            f"+{calls['gecko'] - raw:.0f}",
+            f"{calls['gecko'] - raw:+.0f}",
             "met" if calls["gecko"] <= budget else "MISSED",
         ],
         [
             "echo call: Gecko ToolBox.execute",
             calls["toolbox"],
             f"{calls['toolbox'] / raw:.2f}x",
-            f"+{calls['toolbox'] - raw:.0f}",
+            f"{calls['toolbox'] - raw:+.0f}",
             "met" if calls["toolbox"] <= budget else "MISSED",
         ],
         ["list 101 tools: SDK ClientSession.list_tools", listing["raw"], "1.00x", "-", "baseline"],
@@ -150,7 +152,7 @@ def main() -> None:
             "list + wrap 101 tools: Gecko server.tools(refresh=True)",
             listing["gecko"],
             f"{listing['gecko'] / listing['raw']:.2f}x",
-            f"+{listing['gecko'] - listing['raw']:.0f}",
+            f"{listing['gecko'] - listing['raw']:+.0f}",
             "-",
         ],
     ]

@@ -17,6 +17,7 @@ SUBPACKAGES = {
     "gecko-storage-redis": "gecko.storage.redis",
     "gecko-rag": "gecko.rag",
     "gecko-models-litellm": "gecko.models.litellm",
+    "gecko-mcp": "gecko.mcp",
 }
 FORBIDDEN = ("gecko/__init__.py", "gecko/storage/__init__.py", "gecko/models/__init__.py")
 LAZY_NAMES = [

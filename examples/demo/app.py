@@ -163,7 +163,8 @@ async def main(config: DemoConfig, data_dir: str) -> None:
     async with build_workflow(config, retriever(config)) as wf:
         for info in await wf.history(session_id):
             click.echo(f"  checkpoint {info.seq}: {', '.join(info.nodes) or '(start)'}")
-        run = await wf.resume(session_id, return_run=True)
+        click.echo("  waiting for the dead worker's lease to expire, then taking the run over")
+        run = await wf.resume(session_id, return_run=True, wait=True)
         mermaid = wf.to_mermaid()
     report(config, run, mermaid, time.perf_counter() - started)
 

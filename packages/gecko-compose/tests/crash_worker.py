@@ -1,11 +1,13 @@
 """A workflow run in a subprocess that test_crash_resume.py kills with SIGKILL.
 
-    python crash_worker.py SQLITE_URL OUT_DIR MODE [DURABILITY]
+    python crash_worker.py STORE_URL OUT_DIR MODE [DURABILITY [LEASE_TTL]]
 
 MODE is ``between:<node>`` (killed after the previous step's checkpoint, before
-``<node>`` starts) or ``inside:<node>`` (killed while ``<node>`` runs). Every node
+``<node>`` starts), ``inside:<node>`` (killed while ``<node>`` runs) or ``event:<node>``
+(killed inside a handler of ``<node>``'s NodeCompleted event). Every node
 appends ``<node> <idempotency key>`` to ``OUT_DIR/<node>.log`` as its side effect.
-The test process builds the same workflow with ``build(url, out, None)`` to resume.
+The test process builds the same workflow with ``build(url, out, None)`` to resume
+(with ``wait=True``: the killed worker's lease, ``LEASE_TTL`` seconds, must expire first).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gecko.compose import Workflow, WorkflowContext
 from gecko.core.events import EventBus
 
 RUN_ID = "crash-run"
+LEASE_TTL = 0.5
 
 
 def side_effect(out: Path, name: str, key: str) -> None:
@@ -31,12 +34,23 @@ def side_effect(out: Path, name: str, key: str) -> None:
         os.fsync(log.fileno())
 
 
-def build(url: str, out: Path, mode: str | None, durability: str = "sync") -> Workflow:
+def build(
+    url: str,
+    out: Path,
+    mode: str | None,
+    durability: str = "sync",
+    lease_ttl: float = LEASE_TTL,
+) -> Workflow:
     bus = EventBus()
     c1_recorded = anyio.Event()
 
     def ready(name: str) -> None:
         (out / "ready").write_text(name, encoding="utf-8")
+
+    def announced(event: Any) -> None:  # what the run acknowledged, before any kill point
+        side_effect(out, "announced", event.node)
+
+    bus.subscribe("workflow.node_completed", announced)
 
     if mode is not None and mode.startswith("between:"):
         target = mode.split(":", 1)[1]
@@ -47,6 +61,16 @@ def build(url: str, out: Path, mode: str | None, durability: str = "sync") -> Wo
                 time.sleep(3600)  # blocks the whole process: killed here, between nodes
 
         bus.subscribe("workflow.node_started", block_before)
+
+    if mode is not None and mode.startswith("event:"):
+        announced = mode.split(":", 1)[1]
+
+        def block_in_handler(event: Any) -> None:
+            if event.node == announced:
+                ready(announced)
+                time.sleep(3600)  # killed inside the event handler
+
+        bus.subscribe("workflow.node_completed", block_in_handler)
 
     def on_completed(event: Any) -> None:
         if event.node == "c1":  # published after c1's completion checkpoint is written
@@ -69,7 +93,7 @@ def build(url: str, out: Path, mode: str | None, durability: str = "sync") -> Wo
 
         return node
 
-    wf = Workflow("crashy", storage=url, event_bus=bus, durability=durability)
+    wf = Workflow("crashy", storage=url, event_bus=bus, durability=durability, lease_ttl=lease_ttl)
     for name in ("a", "b", "c1", "c2", "d"):
         wf.add_node(name, make(name))
     wf.add_edge("a", "b").add_edge("b", "c1").add_edge("b", "c2").add_edge("c1", "d").add_edge(
@@ -78,8 +102,8 @@ def build(url: str, out: Path, mode: str | None, durability: str = "sync") -> Wo
     return wf.set_entry_point("a")
 
 
-async def main(url: str, out: Path, mode: str, durability: str) -> None:
-    async with build(url, out, mode, durability) as wf:
+async def main(url: str, out: Path, mode: str, durability: str, lease_ttl: float) -> None:
+    async with build(url, out, mode, durability, lease_ttl) as wf:
         await wf.execute([], session_id=RUN_ID)
     (out / "finished").write_text("yes", encoding="utf-8")  # the test fails if we get here
 
@@ -91,4 +115,5 @@ if __name__ == "__main__":
         Path(sys.argv[2]),
         sys.argv[3],
         sys.argv[4] if len(sys.argv) > 4 else "sync",
+        float(sys.argv[5]) if len(sys.argv) > 5 else LEASE_TTL,
     )

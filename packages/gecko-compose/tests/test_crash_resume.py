@@ -70,7 +70,7 @@ async def test_killed_between_nodes_resumes_without_rerunning_completed_nodes(
     assert lines(out, "a") == ["a crash-run:a:0"] and lines(out, "b") == []
     worker = load_worker()
     async with worker.build(url, out, None) as wf:
-        run = await wf.resume(worker.RUN_ID, return_run=True)
+        run = await wf.resume(worker.RUN_ID, return_run=True, wait=True)
     assert run.output == ["a", "b", "c1", "c2", "d"]
     for node in ("a", "b", "c1", "c2", "d"):
         assert len(lines(out, node)) == 1, node  # every node ran exactly once across both processes
@@ -83,7 +83,7 @@ async def test_killed_inside_a_node_reruns_it_with_the_same_idempotency_key(tmp_
     assert lines(out, "b") == ["b crash-run:b:1"]
     worker = load_worker()
     async with worker.build(url, out, None) as wf:
-        result = await wf.resume(worker.RUN_ID)
+        result = await wf.resume(worker.RUN_ID, wait=True)
     assert result == ["a", "b", "c1", "c2", "d"]
     assert lines(out, "a") == ["a crash-run:a:0"]
     assert lines(out, "b") == ["b crash-run:b:1", "b crash-run:b:1"]  # again, same key
@@ -95,7 +95,7 @@ async def test_killed_inside_a_parallel_step_keeps_the_finished_sibling(tmp_path
     assert lines(out, "c1") == ["c1 crash-run:c1:2"] and lines(out, "c2") == ["c2 crash-run:c2:2"]
     worker = load_worker()
     async with worker.build(url, out, None) as wf:
-        run = await wf.resume(worker.RUN_ID, return_run=True)
+        run = await wf.resume(worker.RUN_ID, return_run=True, wait=True)
         history = await wf.history(worker.RUN_ID)
     assert run.output == ["a", "b", "c1", "c2", "d"]
     assert lines(out, "c1") == ["c1 crash-run:c1:2"]  # finished before the crash: not run again
@@ -113,7 +113,7 @@ async def test_async_durability_may_rerun_recent_steps_but_always_with_their_key
     url, out = await crash(tmp_path, "inside:d", durability="async")
     worker = load_worker()
     async with worker.build(url, out, None, "async") as wf:
-        result = await wf.resume(worker.RUN_ID)
+        result = await wf.resume(worker.RUN_ID, wait=True)
     assert result == ["a", "b", "c1", "c2", "d"]
     for node, step in (("a", 0), ("b", 1), ("c1", 2), ("c2", 2), ("d", 3)):
         runs = lines(out, node)
@@ -121,3 +121,46 @@ async def test_async_durability_may_rerun_recent_steps_but_always_with_their_key
             runs
         )  # re-runs reuse the key
     assert len(lines(out, "d")) == 2
+
+
+@pytest.mark.parametrize("node", ["b", "c1", "d"])
+async def test_killed_inside_a_completion_event_handler_never_reruns_the_node(
+    tmp_path: Path, node: str
+) -> None:
+    url, out = await crash(tmp_path, f"event:{node}")
+    assert len(lines(out, node)) == 1
+    worker = load_worker()
+    async with worker.build(url, out, None) as wf:
+        result = await wf.resume(worker.RUN_ID, wait=True)
+    assert result == ["a", "b", "c1", "c2", "d"]
+    for name in ("a", "b", "c1", "c2", "d"):
+        assert len(lines(out, name)) == 1, name  # announced complete: durable, never run again
+
+
+KILL_POINTS = [
+    *(f"inside:{n}" for n in ("a", "b", "c1", "c2", "d")),
+    *(f"event:{n}" for n in ("a", "b", "c1", "c2", "d")),
+    *(f"between:{n}" for n in ("b", "c1", "d")),
+]
+
+
+@pytest.mark.parametrize("mode", KILL_POINTS)
+async def test_at_every_kill_point_no_acknowledged_node_reruns(tmp_path: Path, mode: str) -> None:
+    url, out = await crash(tmp_path, mode)
+    acknowledged = {line.split()[1] for line in lines(out, "announced")}
+    if mode.startswith("event:"):
+        acknowledged.add(mode.split(":", 1)[1])  # its event fired: its completion was stored
+    if mode not in ("inside:a", "event:a"):
+        assert "a" in acknowledged  # the kill came after some nodes were acknowledged
+    ran_before = {node: lines(out, node) for node in ("a", "b", "c1", "c2", "d")}
+    worker = load_worker()
+    async with worker.build(url, out, None) as wf:
+        run = await wf.resume(worker.RUN_ID, return_run=True, wait=True)
+    assert run.output == ["a", "b", "c1", "c2", "d"]
+    for node, step in (("a", 0), ("b", 1), ("c1", 2), ("c2", 2), ("d", 3)):
+        runs = lines(out, node)
+        assert set(runs) == {f"{node} crash-run:{node}:{step}"}  # re-runs reuse the key
+        if node in acknowledged:
+            assert runs == ran_before[node], node  # acknowledged: never run again
+        else:
+            assert len(runs) <= 2, node

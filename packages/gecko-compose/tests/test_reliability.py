@@ -142,7 +142,7 @@ async def test_the_whole_run_times_out_and_can_then_be_resumed() -> None:
     with pytest.raises(WorkflowTimeoutError, match=r"did not finish within 0\.1 s"):
         await wf.execute(None, session_id="t1", timeout=0.1)
     snapshot = await wf.get_state("t1")
-    assert snapshot.status == "failed" and snapshot.next_nodes == ["waits"]
+    assert snapshot.status == "timed_out" and snapshot.next_nodes == ["waits"]
     assert snapshot.error is not None and snapshot.error["type"] == "WorkflowTimeoutError"
     release.set()
     assert await wf.resume("t1") == "finished"

@@ -25,6 +25,7 @@ APP = """
 from pydantic import BaseModel
 
 from gecko import AgentBuilder, Workflow
+from gecko.core.errors import ConfigurationError
 from gecko.core.models.scripted import ScriptedModel
 from gecko.mcp.serve import expose
 
@@ -42,7 +43,18 @@ wf.add_node("price", lambda order: {"item": order.item, "total": order.quantity 
 wf.add_node("receipt", lambda priced: f"{priced['item']}: {priced['total']} EUR")
 wf.add_edge("price", "receipt").set_entry_point("price")
 
-served = [agent, expose(wf, input_schema=Order, description="Price an order.")]
+
+def refuse(order: Order) -> str:
+    raise ConfigurationError(f"we do not sell {order.item}")
+
+
+broken = Workflow("broken").add_node("refuse", refuse).set_entry_point("refuse")
+
+served = [
+    agent,
+    expose(wf, input_schema=Order, description="Price an order."),
+    expose(broken, input_schema=Order),
+]
 """
 
 
@@ -70,7 +82,7 @@ async def http_session(url: str) -> AsyncIterator[ClientSession]:
 
 async def check_agent_and_workflow(session: ClientSession) -> None:
     listed = {tool.name: tool for tool in (await session.list_tools()).tools}
-    assert set(listed) == {"echo", "order"}
+    assert set(listed) == {"echo", "order", "broken"}
     assert listed["echo"].input_schema["required"] == ["prompt"]
     assert listed["order"].input_schema["required"] == ["item"]
     assert listed["order"].description == "Price an order."
@@ -94,6 +106,8 @@ async def check_agent_and_workflow(session: ClientSession) -> None:
     ]
     bad = await session.call_tool("order", {"quantity": 2})
     assert bad.is_error and "item" in bad.content[0].text  # type: ignore[union-attr]
+    refused = await session.call_tool("broken", {"item": "lead"})
+    assert refused.is_error and "we do not sell lead" in refused.content[0].text  # type: ignore[union-attr]
 
 
 async def test_served_over_stdio_to_the_sdk_client(app_dir: Path) -> None:

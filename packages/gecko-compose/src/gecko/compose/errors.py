@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from gecko.core.errors import ConfigurationError, GeckoError, SerializationError
+from gecko.core.errors import (
+    ConfigurationError,
+    CorruptDataError,
+    GeckoError,
+    SchemaVersionError,
+    SerializationError,
+)
 
 
 class ComposeError(GeckoError):
@@ -79,6 +85,52 @@ class RunNotFoundError(ComposeError, LookupError):
 
 class RunExistsError(ComposeError):
     """``execute`` was given a session id whose run already has checkpoints."""
+
+
+class RunInProgressError(RunExistsError):
+    """Another owner holds the run's lease: it is executing there right now.
+
+    ``holder`` names the owner (``host:pid:token``) and ``expires_at`` (wall-clock
+    seconds) when its lease runs out unless it is renewed; ``wait=True`` waits for it.
+    """
+
+    def __init__(self, message: str, *, holder: str, expires_at: float, **context: Any) -> None:
+        super().__init__(message, holder=holder, expires_at=expires_at, **context)
+        self.holder = holder
+        self.expires_at = expires_at
+
+
+class LeaseLostError(ComposeError):
+    """The run's lease expired while it ran (renewals failed) and another owner may have it."""
+
+
+class CheckpointCorruptError(ComposeError, CorruptDataError):
+    """A run's stored history is damaged: a gap, a truncated record, another graph's record.
+
+    Carries ``run_id``, ``seq`` (the checkpoint where it shows) and ``missing`` (what is
+    gone) in ``context``; the hint names the ways out.
+    """
+
+    def __init__(self, run_id: str, seq: int | None, problem: str, *, missing: str) -> None:
+        at = f" at checkpoint {seq}" if seq is not None else ""
+        super().__init__(
+            f"the stored history of run {run_id!r} is damaged{at}: {problem}",
+            hint=(
+                f"time-travel to the last good checkpoint (wf.history({run_id!r}) lists them, "
+                f"wf.replay({run_id!r}, seq) runs on from one as a new run), or start over with "
+                "a new session_id"
+            ),
+            run_id=run_id,
+            seq=seq,
+            missing=missing,
+        )
+        self.run_id = run_id
+        self.seq = seq
+        self.missing = missing
+
+
+class CheckpointVersionError(CheckpointCorruptError, SchemaVersionError):
+    """A checkpoint was written in a format (schema version) this gecko-compose cannot read."""
 
 
 class UnregisteredTypeError(SerializationError):

@@ -30,7 +30,8 @@ class Role(str, Enum):
 
 
 class TextBlock(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (`from gecko import Agent`).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["text"] = "text"
     text: str
@@ -39,7 +40,7 @@ class TextBlock(BaseModel):
 class ImageBlock(BaseModel):
     """An image given by http(s) URL or as a ``data:`` URL (base64)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["image"] = "image"
     url: str
@@ -115,7 +116,7 @@ class ToolCall(BaseModel):
     parses it. A dict passed as ``arguments`` is serialized for convenience.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str = Field(default_factory=new_tool_call_id)
     name: str
@@ -157,6 +158,8 @@ class ToolCall(BaseModel):
 
 class Message(BaseModel):
     """One chat message. ``content`` is text or a list of content blocks."""
+
+    model_config = ConfigDict(defer_build=True)
 
     role: Role
     content: str | list[ContentBlock] | None = None

@@ -12,7 +12,8 @@ from gecko.core.message import Message, ToolCall
 class TokenUsage(BaseModel):
     """Token counts of one call, or summed across calls with ``+``."""
 
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (`from gecko import Agent`).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -43,7 +44,7 @@ class ModelResponse(BaseModel):
     the provider's own response object for debugging and is never serialized.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     message: Message
     usage: TokenUsage = Field(default_factory=TokenUsage)
@@ -68,7 +69,7 @@ class ModelChunk(BaseModel):
     the assembled ``response`` (full text, tool calls, usage, finish reason).
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     text: str = ""
     response: ModelResponse | None = None
@@ -77,7 +78,7 @@ class ModelChunk(BaseModel):
 class AgentOutput(BaseModel):
     """The result of ``Agent.run``: final text, tool calls made, usage summed over turns."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     content: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)

@@ -5,7 +5,8 @@
   ``response_format`` as in OpenAI's API).
 - ``Embedder``: texts to vectors.
 - ``SessionStore``: an async JSON-document store keyed by string.
-- ``CheckpointStore``: append-only checkpoints per run (what workflows persist through).
+- ``CheckpointStore``: append-only checkpoints per run (what workflows persist through),
+  and run leases (one owner per run).
 - ``VectorStore``: vectors with text and flat metadata, searched by cosine similarity.
 - ``Tool``: a named, JSON-schema-described async function.
 """
@@ -142,12 +143,25 @@ class Checkpoint:
     created_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who owns a run: ``holder`` (an opaque owner id) until ``expires_at`` (``time.time()``)."""
+
+    run_id: str
+    holder: str
+    expires_at: float
+
+
 @runtime_checkable
 class CheckpointStore(Protocol):
-    """Append-only checkpoints per run, with history and retention.
+    """Append-only checkpoints per run, with history, retention and run leases.
 
     The store knows nothing of what a checkpoint means (full snapshot or delta):
     it keeps JSON documents in order and applies retention atomically.
+
+    A *lease* makes one owner per run: ``acquire_lease`` takes it atomically (across
+    processes, for a shared store) for ``ttl`` seconds; the owner renews it on a
+    heartbeat and releases it when done; a dead owner's lease simply expires.
     """
 
     async def append_checkpoint(self, run_id: str, data: dict[str, Any]) -> int:
@@ -178,6 +192,27 @@ class CheckpointStore(Protocol):
     async def delete_checkpoints(self, run_id: str) -> int: ...
 
     async def list_runs(self, prefix: str = "") -> list[str]: ...
+
+    async def acquire_lease(self, run_id: str, holder: str, ttl: float) -> Lease:
+        """Take the run's lease for ``ttl`` seconds if it is free, expired or ``holder``'s.
+
+        Atomic: of many concurrent callers, one wins. Returns the lease in force
+        afterwards: ``lease.holder == holder`` if taken, else the current holder's
+        lease, unchanged (so the caller can say who holds it and until when).
+        """
+        ...
+
+    async def renew_lease(self, run_id: str, holder: str, ttl: float) -> bool:
+        """Extend ``holder``'s lease to ``ttl`` seconds from now; False if it was lost."""
+        ...
+
+    async def release_lease(self, run_id: str, holder: str) -> bool:
+        """Drop the lease if ``holder`` still holds it (never another holder's); True if dropped."""
+        ...
+
+    async def get_lease(self, run_id: str) -> Lease | None:
+        """The run's lease in force now, or None when it is free (or expired)."""
+        ...
 
 
 # --- vectors -----------------------------------------------------------------------

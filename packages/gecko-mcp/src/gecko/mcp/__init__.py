@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from gecko.mcp.client import MCPServer
     from gecko.mcp.configured import mcp_tool
     from gecko.mcp.errors import MCPConnectionError, MCPTimeoutError, MCPToolError
-    from gecko.mcp.serve import build_server
+    from gecko.mcp.serve import build_server, expose
     from gecko.mcp.tools import MCPTool
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "MCPTool",
     "MCPToolError",
     "build_server",
+    "expose",
     "mcp_tool",
 ]
 
@@ -41,6 +42,7 @@ __getattr__, __dir__ = lazy_exports(
         "MCPTimeoutError": "gecko.mcp.errors",
         "MCPToolError": "gecko.mcp.errors",
         "build_server": "gecko.mcp.serve",
+        "expose": "gecko.mcp.serve",
         "mcp_tool": "gecko.mcp.configured",
     },
 )

@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from gecko.core.errors import ConfigurationError
 from gecko.core.validation import check_number
 from gecko.mcp.errors import MCPConnectionError, MCPTimeoutError, MCPToolError
+from gecko.mcp.tools import MCPTool, gecko_tool_name
 from gecko.mcp.transports import (
     HttpTransport,
     StdioTransport,
@@ -32,13 +33,19 @@ from gecko.mcp.transports import (
     as_command,
     secret_headers,
 )
+from mcp import ClientSession, MCPError
+from mcp.types import (
+    CONNECTION_CLOSED,
+    REQUEST_TIMEOUT,
+    Implementation,
+    PaginatedRequestParams,
+    ToolListChangedNotification,
+)
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup, TaskStatus
     from typing_extensions import Self
 
-    from gecko.mcp.tools import MCPTool
-    from mcp import ClientSession
     from mcp.types import CallToolResult
 
 logger = logging.getLogger("gecko.mcp")
@@ -178,9 +185,6 @@ class MCPServer:
 
     async def _run(self, *, task_status: TaskStatus[_Connection]) -> None:
         """Own one connection: open it, hand it over, keep it until it is stopped."""
-        from mcp import ClientSession
-        from mcp.types import Implementation
-
         connection = _Connection()
         try:
             async with AsyncExitStack() as stack:
@@ -208,8 +212,6 @@ class MCPServer:
         connection.stop.set()
 
     async def _on_message(self, message: Any) -> None:
-        from mcp.types import ToolListChangedNotification
-
         if isinstance(message, ToolListChangedNotification):
             self._listed = False
             self._changes += 1
@@ -232,8 +234,6 @@ class MCPServer:
         A tool keeps its object across listings (its description and schemas are
         updated), so a ToolBox holding it stays valid.
         """
-        from gecko.mcp.tools import MCPTool, gecko_tool_name
-
         if self._listed and not refresh:
             return list(self._tools.values())
         connection = await self._connect()
@@ -268,6 +268,19 @@ class MCPServer:
         return list(tools.values())
 
     @property
+    def session(self) -> ClientSession:
+        """The SDK ClientSession of the current connection (resources, prompts, raw calls)."""
+        connection = self._connection
+        if connection is None or connection.session is None or connection.broken:
+            raise MCPConnectionError(
+                f"MCP server {self.name!r} has no open connection",
+                hint="use it inside `async with`; after a failed call, the next tools() or "
+                "tool call reconnects",
+                server=self.name,
+            )
+        return connection.session
+
+    @property
     def tools_changes(self) -> int:
         """How many ``list_changed`` notifications the server has sent on this object's connections."""
         return self._changes
@@ -281,26 +294,17 @@ class MCPServer:
         (the server crashed or the connection broke; the next call reconnects) or
         MCPToolError (the server rejected the call).
         """
-        from mcp import MCPError
-        from mcp.types import CONNECTION_CLOSED
-
         connection = await self._connect()
         assert connection.session is not None
         try:
-            with anyio.fail_after(self.timeout):
-                return await connection.session.call_tool(
-                    name, arguments or {}, progress_callback=progress
-                )
-        except TimeoutError:
-            self._drop(connection)
-            raise MCPTimeoutError(
-                f"MCP server {self.name!r} did not answer tool {name!r} within {self.timeout:g} s",
-                hint="the connection was closed; the next call reconnects. Raise timeout= if the "
-                "tool is legitimately slow",
-                tool=name,
-                server=self.name,
-            ) from None
+            # The SDK's own per-request timeout: it also tells the server to cancel.
+            return await connection.session.call_tool(
+                name, arguments or {}, self.timeout, progress_callback=progress
+            )
         except MCPError as exc:
+            if exc.code == REQUEST_TIMEOUT:
+                self._drop(connection)
+                raise self._timed_out(name) from None
             if exc.code != CONNECTION_CLOSED:
                 raise MCPToolError(
                     f"MCP server {self.name!r} rejected tool {name!r}: {exc.message}",
@@ -310,12 +314,24 @@ class MCPServer:
                 ) from None
             self._drop(connection)
             raise self._broken(name, "it closed the connection (crashed or exited)") from None
+        except TimeoutError:  # a transport write that could not complete in time
+            self._drop(connection)
+            raise self._timed_out(name) from None
         except anyio.get_cancelled_exc_class():
             self._drop(connection)  # the server may still be busy with the abandoned call
             raise
         except Exception as exc:
             self._drop(connection)
             raise self._broken(name, _reason(exc)) from None
+
+    def _timed_out(self, tool: str) -> MCPTimeoutError:
+        return MCPTimeoutError(
+            f"MCP server {self.name!r} did not answer tool {tool!r} within {self.timeout:g} s",
+            hint="the connection was closed; the next call reconnects. Raise timeout= if the "
+            "tool is legitimately slow",
+            tool=tool,
+            server=self.name,
+        )
 
     def _broken(self, tool: str, why: str) -> MCPConnectionError:
         return MCPConnectionError(
@@ -327,8 +343,6 @@ class MCPServer:
 
 
 async def _list_page(session: ClientSession, cursor: str | None) -> Any:
-    from mcp.types import PaginatedRequestParams
-
     params = PaginatedRequestParams(cursor=cursor) if cursor else None
     return await session.list_tools(params=params)
 

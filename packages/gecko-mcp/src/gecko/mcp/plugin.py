@@ -6,18 +6,21 @@ command group imports only click until it runs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from gecko.core.plugins.hookspecs import hookimpl
+from gecko.core.plugins import ToolRegistrar, hookimpl
+
+if TYPE_CHECKING:
+    import click
 
 
 @hookimpl
-def register_tools(register: Any) -> None:
+def register_tools(register: ToolRegistrar) -> None:
     register("mcp", "gecko.mcp.configured:mcp_tool")
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
+def register_commands(cli: click.Group) -> None:
     from gecko.mcp.cli import mcp
 
     cli.add_command(mcp)

@@ -5,7 +5,9 @@
     server.run("streamable-http", host="127.0.0.1", port=8000)
 
 An agent becomes a tool taking ``prompt`` (and an optional ``session_id``) and
-returning its answer. A workflow becomes a tool taking its input schema (the
+returning its answer. A Gecko error (a failed node, a timeout) becomes an MCP
+tool error carrying its message; any other exception is reported by the SDK
+without its details. A workflow becomes a tool taking its input schema (the
 fields of ``input_schema``, or one ``input`` of any JSON type) and returning its
 result; while it runs, each completed node is reported as an MCP progress
 notification (``progress`` = nodes done, ``total`` = nodes in the graph).
@@ -21,11 +23,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gecko.core.errors import ConfigurationError
+from gecko.core.errors import ConfigurationError, GeckoError
 from gecko.core.tools.function import check_tool_name
 from gecko.core.tools.result import format_output
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver import MCPServer as SDKServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,10 @@ def _agent_tool(item: Exposed) -> Any:
     agent = item.target
 
     async def run_agent(prompt: str, session_id: str | None = None) -> str:
-        output = await agent.run(prompt, session_id=session_id)
+        try:
+            output = await agent.run(prompt, session_id=session_id)
+        except GeckoError as exc:  # says what went wrong; the client's model can act on it
+            raise ToolError(str(exc)) from exc
         return str(output.content)
 
     return run_agent
@@ -169,6 +175,8 @@ async def _execute_with_progress(workflow: Any, value: Any, context: Context) ->
     unsubscribe = workflow.event_bus.subscribe("workflow.node_completed", on_node_completed)
     try:
         output = await workflow.execute(value, session_id=run_id)
+    except GeckoError as exc:  # a node failed, a timeout...: the client sees why
+        raise ToolError(str(exc)) from exc
     finally:
         unsubscribe()
     content = getattr(output, "content", None)

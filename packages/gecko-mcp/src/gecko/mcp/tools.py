@@ -13,11 +13,19 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from gecko.mcp.errors import MCPToolError
+from mcp.types import (
+    AudioContent,
+    CallToolResult,
+    EmbeddedResource,
+    ImageContent,
+    ResourceLink,
+    TextContent,
+    TextResourceContents,
+)
+from mcp.types import Tool as ToolSpec
 
 if TYPE_CHECKING:
     from gecko.mcp.client import MCPServer
-    from mcp.types import CallToolResult
-    from mcp.types import Tool as ToolSpec
 
 _INVALID = re.compile(r"[^A-Za-z0-9_-]")
 _EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}
@@ -80,15 +88,6 @@ def tool_output(
 
 def content_text(result: CallToolResult) -> str:
     """The content blocks as text: text verbatim, other blocks as short descriptions."""
-    from mcp.types import (
-        AudioContent,
-        EmbeddedResource,
-        ImageContent,
-        ResourceLink,
-        TextContent,
-        TextResourceContents,
-    )
-
     parts: list[str] = []
     for block in result.content:
         if isinstance(block, TextContent):

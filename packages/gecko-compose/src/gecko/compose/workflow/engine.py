@@ -41,6 +41,7 @@ from gecko.compose.workflow.summary import ExecutionSummary
 
 if TYPE_CHECKING:
     from gecko.compose.workflow.events import Emitter
+    from gecko.compose.workflow.lease import RunClaim
     from gecko.compose.workflow.workflow import Workflow
     from gecko.core.events import EventBus
 
@@ -90,6 +91,10 @@ class Run(NodeRunner):
         self._checkpoint_requested = False
         self._running = 0  # nodes of the current parallel step still running
         self._on_asyncio = _on_asyncio()
+        self.claim: RunClaim | None = None  # the lease this run executes under
+        self._unpublished: list[tuple[NodeOutcome, int]] = []  # see NodeRunner.publish_completed
+        limit = workflow.max_concurrency
+        self._limiter = anyio.Semaphore(limit) if limit is not None else None
 
     def begin(self, input: Any, start: str, state: dict[str, Any]) -> None:
         """Set up a new run from ``start`` (its start entry is buffered for the first checkpoint)."""
@@ -144,9 +149,18 @@ class Run(NodeRunner):
                 await self.events.started(resumed)
             try:
                 result = await self._run_to_end(timeout)
+            except anyio.get_cancelled_exc_class():
+                # Cancelled from outside: recorded as such (not left "running"), unless the
+                # lease was lost, in which case another owner may be writing this run now.
+                with anyio.CancelScope(shield=True):
+                    if self.claim is None or not self.claim.lost:
+                        await self._record_failure(None, None, status="cancelled")
+                    self._finish_summary("cancelled")
+                raise
             except Exception as exc:
-                await self._record_failure(None, exc)
-                self._finish_summary("failed", exc)
+                status = "timed_out" if isinstance(exc, WorkflowTimeoutError) else "failed"
+                await self._record_failure(None, exc, status=status)
+                self._finish_summary(status, exc)
                 if self.events is not None:
                     await self.events.failed(exc, self.summary.as_dict())
                 raise
@@ -237,10 +251,17 @@ class Run(NodeRunner):
                 node, value, _ = plan[i]
                 outcomes[i] = await self.run_node(node, value, step, len(todo) > 1)
         elif todo:
-            calls = [self.run_node(plan[i][0], plan[i][1], step, True) for i in todo]
+            run = self.run_node if self._limiter is None else self._run_limited
+            calls = [run(plan[i][0], plan[i][1], step, True) for i in todo]
             for i, outcome in zip(todo, await self._gather(calls)):
                 outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
+
+    async def _run_limited(self, node: str, value: Any, step: int, parallel: bool) -> NodeOutcome:
+        """``run_node`` under ``Workflow(max_concurrency=N)``: at most N nodes run at once."""
+        assert self._limiter is not None
+        async with self._limiter:
+            return await self.run_node(node, value, step, parallel)
 
     async def _gather(self, calls: list[Coroutine[Any, Any, NodeOutcome]]) -> list[NodeOutcome]:
         """Run node calls concurrently; if one raises (cancellation), the others are cancelled."""
@@ -364,11 +385,21 @@ class Run(NodeRunner):
         ):
             self._checkpoint_requested = False
             await checkpointer.flush()
+            await self.publish_completed()
 
     async def _record_failure(
-        self, outcomes: Sequence[NodeOutcome] | None, error: BaseException, node: str | None = None
+        self,
+        outcomes: Sequence[NodeOutcome] | None,
+        error: BaseException | None,
+        node: str | None = None,
+        *,
+        status: str = "failed",
     ) -> None:
-        """Checkpoint the failed step's completed nodes and the failure (ALWAYS and FINAL)."""
+        """Checkpoint the failed step's completed nodes and how the run ended (ALWAYS and FINAL).
+
+        ``status`` is ``failed``, ``timed_out`` or ``cancelled`` (a ``failed`` entry
+        with that status: readers that predate it see a failure).
+        """
         checkpointer = self.checkpointer
         if checkpointer is None or self._failure_recorded:
             return
@@ -376,20 +407,27 @@ class Run(NodeRunner):
         for outcome in outcomes or ():
             if outcome.error is None and not outcome.recorded:
                 checkpointer.add(outcome.entry(self.step))
-        checkpointer.add(
-            {
-                "kind": "failed",
-                "step": self.step,
-                "node": node,
-                "error": {"type": type(error).__name__, "message": str(error)},
-                "failed_at": time.time(),
-            }
-        )
+        entry: dict[str, Any] = {
+            "kind": "failed",
+            "step": self.step,
+            "node": node,
+            "error": None
+            if error is None
+            else {"type": type(error).__name__, "message": str(error)},
+            "failed_at": time.time(),
+        }
+        if status != "failed":
+            entry["status"] = status
+        checkpointer.add(entry)
         if checkpointer.strategy is CheckpointStrategy.MANUAL:
             return
+        if status == "cancelled":
+            checkpointer.wait = True  # the background writer's task group is being cancelled
         try:
             await checkpointer.flush()
             await checkpointer.drain()
+            if status != "cancelled":
+                await self.publish_completed()  # the failed step's finished nodes are stored
         except Exception as exc:
             logger.warning(
                 "workflow %r run %r: could not checkpoint the failure (%s: %s); a resume "

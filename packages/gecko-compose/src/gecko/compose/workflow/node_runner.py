@@ -62,6 +62,7 @@ class NodeRunner:
     _conditions: dict[int, CallPlan]
     _checkpoint_requested: bool
     _running: int
+    _unpublished: list[tuple[NodeOutcome, int]]
 
     # --- one node ------------------------------------------------------------------------------
 
@@ -92,17 +93,34 @@ class NodeRunner:
                 await events.node_failed(node, step, outcome.error, outcome.attempts)
             return outcome
         checkpointer = self.checkpointer
-        if (
-            parallel
-            and checkpointer is not None
+        durable = (
+            checkpointer is not None
+            and checkpointer.wait
             and checkpointer.strategy is CheckpointStrategy.ALWAYS
-        ):
+        )
+        if parallel and durable:
+            assert checkpointer is not None
             await self._record_early(outcome, step, checkpointer)
         if events is not None:
-            await events.node_completed(
-                node, step, outcome.duration, outcome.attempts, outcome.passed
-            )
+            if durable and not outcome.recorded:
+                # Durable before visible: announced once the step's checkpoint holds it.
+                self._unpublished.append((outcome, step))
+            else:
+                await events.node_completed(
+                    node, step, outcome.duration, outcome.attempts, outcome.passed
+                )
         return outcome
+
+    async def publish_completed(self) -> None:
+        """Publish the NodeCompleted events held back until their completions were stored."""
+        events = self.events
+        if events is None or not self._unpublished:
+            return
+        held, self._unpublished = self._unpublished, []
+        for outcome, step in held:
+            await events.node_completed(
+                outcome.node, step, outcome.duration, outcome.attempts, outcome.passed
+            )
 
     async def _attempts(self, spec: NodeSpec, outcome: NodeOutcome, step: int) -> None:
         """Call the node until it succeeds or its retry policy gives up; fill ``outcome``."""

@@ -108,8 +108,22 @@ class Checkpointer:
             raise
 
     async def write_node(self, entry: dict[str, Any]) -> None:
-        """Store a node's completion now, batching completions that arrive during a write."""
-        await self._enqueue([entry])
+        """Store a node's completion now, batching completions that arrive during a write.
+
+        With ``durability="sync"`` this returns only once ``entry`` is stored (by this
+        task's write, or by the write in flight it joined), so the node's completion
+        can be announced: durable before visible.
+        """
+        if not self.wait:
+            await self._enqueue([entry])
+            return
+        self._queue.append(entry)
+        while any(queued is entry for queued in self._queue):
+            if self._writing:
+                await self.drain()  # the write in flight takes the entry along
+            else:
+                self._writing = True
+                await self._write_queue()  # for itself and whoever joins; raises if it fails
 
     async def drain(self) -> None:
         """Wait until every handed-over entry is stored; raise the writer's error, if any."""

@@ -24,8 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gecko.compose.errors import CheckpointCorruptError, CheckpointVersionError
 from gecko.compose.workflow import codec
-from gecko.core.errors import CorruptDataError, SchemaVersionError
+from gecko.core.errors import CorruptDataError
 from gecko.core.protocols import Checkpoint
 
 FORMAT = "gecko.workflow/1"
@@ -39,7 +40,7 @@ class RunRecord:
     run_id: str
     workflow: str | None = None
     graph: str | None = None
-    status: str = "running"
+    status: str = "running"  # completed, failed, cancelled, timed_out
     input: Any = None
     state: dict[str, Any] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
@@ -72,7 +73,7 @@ class RunRecord:
         elif kind == "snapshot":
             self._apply_snapshot(entry)
         elif kind == "failed":
-            self.status = "failed"
+            self.status = str(entry.get("status") or "failed")  # or cancelled / timed_out
             self.error = entry.get("error")
         elif kind == "end":
             self.status = "completed"
@@ -178,34 +179,72 @@ class RunRecord:
 
 def entries_of(checkpoint: Checkpoint) -> list[dict[str, Any]]:
     data = checkpoint.data
+    run_id, seq = checkpoint.run_id, checkpoint.seq
     if not isinstance(data, dict) or "entries" not in data:
-        raise CorruptDataError(
-            f"checkpoint {checkpoint.seq} of run {checkpoint.run_id!r} is not a Gecko workflow checkpoint"
+        raise CheckpointCorruptError(
+            run_id, seq, "it is not a Gecko workflow checkpoint", missing="the checkpoint's entries"
         )
     if data.get("format") != FORMAT:
-        raise SchemaVersionError(
-            f"checkpoint {checkpoint.seq} of run {checkpoint.run_id!r} has format "
-            f"{data.get('format')!r}; this gecko-compose reads {FORMAT!r}",
-            hint="upgrade gecko-compose to resume this run",
+        error = CheckpointVersionError(
+            run_id,
+            seq,
+            f"it has format {data.get('format')!r}; this gecko-compose reads {FORMAT!r} "
+            "(upgrade gecko-compose if a newer one wrote it)",
+            missing=f"a {FORMAT} checkpoint",
         )
+        raise error
     entries = data["entries"]
-    if not isinstance(entries, list):
-        raise CorruptDataError(
-            f"checkpoint {checkpoint.seq} of run {checkpoint.run_id!r} is malformed"
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise CheckpointCorruptError(
+            run_id, seq, "its entries are malformed", missing="a list of entry objects"
         )
     return entries
 
 
+_OPENING = ("start", "snapshot")
+"""The entry kinds a run's history can begin with."""
+
+
 def fold(run_id: str, checkpoints: Iterable[Checkpoint]) -> RunRecord:
+    """The run as its checkpoints describe it; CheckpointCorruptError if the history is damaged."""
     record = RunRecord(run_id=run_id)
-    first = True
+    previous: int | None = None
     for checkpoint in checkpoints:
-        if first:
-            record.first_seq = checkpoint.seq
-            first = False
-        for entry in entries_of(checkpoint):
-            record.apply(entry)
-        record.seq = checkpoint.seq
+        seq = checkpoint.seq
+        entries = entries_of(checkpoint)
+        if previous is None:
+            record.first_seq = seq
+            if not entries or entries[0].get("kind") not in _OPENING:
+                raise CheckpointCorruptError(
+                    run_id,
+                    seq,
+                    f"the history begins mid-run (checkpoint {seq} has no start or snapshot "
+                    "entry): its first checkpoints are gone",
+                    missing=f"the checkpoints before {seq}",
+                )
+        elif seq != previous + 1:
+            raise CheckpointCorruptError(
+                run_id,
+                seq,
+                f"checkpoint {seq} follows checkpoint {previous}: checkpoints "
+                f"{previous + 1}..{seq - 1} are gone",
+                missing=f"checkpoints {previous + 1}..{seq - 1}",
+            )
+        for entry in entries:
+            try:
+                record.apply(entry)
+            except CorruptDataError as exc:
+                raise CheckpointCorruptError(
+                    run_id, seq, exc.message, missing="the entries it refers to"
+                ) from exc
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise CheckpointCorruptError(
+                    run_id,
+                    seq,
+                    f"a {entry.get('kind')!r} entry is truncated ({type(exc).__name__}: {exc})",
+                    missing=f"field {exc}" if isinstance(exc, KeyError) else "a well-formed entry",
+                ) from exc
+        previous = record.seq = seq
         record.updated_at = checkpoint.created_at
     return record
 
@@ -242,7 +281,7 @@ def describe(checkpoint: Checkpoint) -> CheckpointInfo:
         if kind == "end":
             status = "completed"
         elif kind == "failed":
-            status = "failed"
+            status = str(entry.get("status") or "failed")
         elif kind == "snapshot":
             status = str(entry.get("status"))
     return CheckpointInfo(

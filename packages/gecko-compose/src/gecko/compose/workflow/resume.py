@@ -1,64 +1,16 @@
-"""Resuming a run: exclusive claims on a run, and loading a folded record into a fresh Run."""
+"""Resuming a run: loading a folded record into a fresh Run (ownership: see ``lease``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from gecko.compose.errors import RunExistsError
+from gecko.compose.errors import CheckpointCorruptError
 from gecko.compose.nodes import Next
 from gecko.compose.workflow import codec
 from gecko.compose.workflow.engine import Run
 from gecko.compose.workflow.outcome import NodeOutcome
 from gecko.compose.workflow.record import RunRecord, decode_values, plan_refs
 from gecko.compose.workflow.state import NodeDiff
-from gecko.core.errors import LockError
-from gecko.core.protocols import CheckpointStore
-
-LOCK_PREFIX = "gecko:workflow:"
-LOCK_TTL = 60.0
-"""Seconds a crashed worker's run lock outlives it (renewed while the run goes on)."""
-
-
-@asynccontextmanager
-async def claim_run(
-    active: set[str], run_id: str, store: CheckpointStore | None
-) -> AsyncIterator[None]:
-    """One executor per run: in this process (``active``), and across processes when the store locks.
-
-    A store with a ``lock(name, timeout=, blocking_timeout=, renew=)`` method (the
-    Redis store) gives a distributed lock named ``gecko:workflow:<run id>``, held
-    and renewed for as long as the run executes; a second worker trying to execute
-    or resume the same run fails at once with RunExistsError.
-    """
-    if run_id in active:
-        raise RunExistsError(f"run {run_id!r} is already executing in this process")
-    active.add(run_id)
-    try:
-        make_lock = getattr(store, "lock", None) if store is not None else None
-        if not callable(make_lock):
-            yield
-            return
-        lock: Any = make_lock(
-            LOCK_PREFIX + run_id, timeout=LOCK_TTL, blocking_timeout=0, renew=True
-        )
-        try:
-            await lock.__aenter__()
-        except LockError as exc:
-            raise RunExistsError(
-                f"run {run_id!r} is being executed by another worker",
-                hint="wait for it to finish; resume() then returns its result",
-                run_id=run_id,
-            ) from exc
-        try:
-            yield
-        except BaseException as exc:
-            await lock.__aexit__(type(exc), exc, exc.__traceback__)
-            raise
-        await lock.__aexit__(None, None, None)
-    finally:
-        active.discard(run_id)
 
 
 def restore(run: Run, record: RunRecord) -> None:
@@ -88,7 +40,16 @@ def restore(run: Run, record: RunRecord) -> None:
     if record.status == "completed":
         return
     run.scheduler.restore(record.wave, record.resolved, [node for node, _ in plan])
-    run.plan = [(node, run.resolve(refs), refs) for node, refs in plan]
+    try:
+        run.plan = [(node, run.resolve(refs), refs) for node, refs in plan]
+    except KeyError as exc:
+        missing = str(exc.args[0]) if exc.args else "?"
+        raise CheckpointCorruptError(
+            record.run_id,
+            record.seq,
+            f"the next step needs the output of node {missing!r}, which the history does not hold",
+            missing=f"the completion of node {missing!r}",
+        ) from None
     inputs = {node: value for node, value, _ in run.plan}
     for node, entry in record.pending.items():
         if node in inputs:

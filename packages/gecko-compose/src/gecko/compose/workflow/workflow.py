@@ -7,7 +7,6 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -15,11 +14,17 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 
-from gecko.compose.errors import RunExistsError, RunNotFoundError, WorkflowValidationError
+from gecko.compose.errors import (
+    CheckpointCorruptError,
+    RunExistsError,
+    RunNotFoundError,
+    WorkflowValidationError,
+)
 from gecko.compose.workflow import codec
 from gecko.compose.workflow.engine import Run
 from gecko.compose.workflow.executor import build_node, check_timeout
 from gecko.compose.workflow.graph import Graph
+from gecko.compose.workflow.lease import DEFAULT_TTL, RunClaim, supports_leases
 from gecko.compose.workflow.persistence import (
     Checkpointer,
     CheckpointStrategy,
@@ -36,13 +41,13 @@ from gecko.compose.workflow.record import (
     fold,
     snapshot_of,
 )
-from gecko.compose.workflow.resume import claim_run, restore
+from gecko.compose.workflow.resume import restore
 from gecko.compose.workflow.state import Reducer, check_state_key
 from gecko.compose.workflow.summary import ExecutionSummary, WorkflowRun
 from gecko.core.errors import ConfigurationError
 from gecko.core.protocols import CheckpointStore
 from gecko.core.retry import RetryPolicy
-from gecko.core.validation import check_int, check_str
+from gecko.core.validation import check_int, check_number, check_str
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -75,17 +80,12 @@ class Workflow:
         event_bus: EventBus | None = None,
         keep_checkpoints: int | None = None,
         durability: str = "sync",
+        lease_ttl: float = DEFAULT_TTL,
+        max_concurrency: int | None = None,
     ) -> None:
         check_str("workflow name", name)
-        if (
-            storage is not None
-            and not isinstance(storage, str)
-            and not isinstance(storage, CheckpointStore)
-        ):
-            raise ConfigurationError(
-                f"storage must be a CheckpointStore or a storage URL, got {type(storage).__name__}",
-                hint="e.g. storage='sqlite:///runs.db' or storage=await create_storage('memory://')",
-            )
+        if storage is not None and not isinstance(storage, str):
+            _check_store(storage)
         try:
             self.checkpoint_strategy = CheckpointStrategy(checkpoint_strategy)
         except ValueError:
@@ -104,6 +104,15 @@ class Workflow:
                     f"the reducer of state key {key!r} must be callable, got {reducer!r}"
                 )
         check_int("keep_checkpoints", keep_checkpoints, minimum=1, allow_none=True)
+        check_int("max_concurrency", max_concurrency, minimum=1, allow_none=True)
+        self.max_concurrency = max_concurrency
+        self.lease_ttl = check_number(
+            "lease_ttl",
+            lease_ttl,
+            above=0,
+            unit="seconds",
+            hint="seconds a dead worker's run stays claimed before another process may resume it",
+        )
         if durability not in ("sync", "async"):
             raise ConfigurationError(
                 f"durability must be 'sync' or 'async', got {durability!r}",
@@ -214,6 +223,7 @@ class Workflow:
         *,
         state: Mapping[str, Any] | None = None,
         return_run: bool = False,
+        wait: bool = False,
     ) -> Any:
         """Run the workflow on ``input`` and return the result.
 
@@ -221,7 +231,9 @@ class Workflow:
         of their outputs), or the input of ``Next(END, ...)``. ``session_id`` is
         the run id checkpoints are stored under (new runs only; use ``resume`` to
         continue one). ``return_run=True`` returns a WorkflowRun (output, state,
-        history, summary) instead.
+        history, summary) instead. A run has one owner at a time: while another
+        worker executes ``session_id``, this raises RunInProgressError, or with
+        ``wait=True`` waits for that worker's lease to end first.
         """
         self._ensure_valid()
         start = start_node or self._graph.entry
@@ -234,23 +246,30 @@ class Workflow:
             initial[check_state_key(key)] = value
         target = await self._own_target()
         run = await self._start(
-            input, run_id, start, initial, timeout, target, new=session_id is None
+            input, run_id, start, initial, timeout, target, new=session_id is None, wait=wait
         )
         return run if return_run else run.output
 
     async def resume(
-        self, session_id: str, *, timeout: float | None = None, return_run: bool = False
+        self,
+        session_id: str,
+        *,
+        timeout: float | None = None,
+        return_run: bool = False,
+        wait: bool = False,
     ) -> Any:
         """Continue run ``session_id`` from its last checkpoint; return its result.
 
         Completed nodes are not run again; a node interrupted mid-flight runs
         again with the same ``ctx.idempotency_key``. A completed run returns its
-        stored result without running anything.
+        stored result without running anything. While another worker executes the
+        run this raises RunInProgressError (naming it and when its lease expires),
+        or with ``wait=True`` waits for the lease, then resumes or returns the result.
         """
         self._ensure_valid()
         check_timeout(timeout, "resume()")
         await self._require_store("resume")
-        run = await self._resume(_run_id(session_id), timeout, await self._own_target())
+        run = await self._resume(_run_id(session_id), timeout, await self._own_target(), wait)
         return run if return_run else run.output
 
     async def replay(
@@ -284,9 +303,9 @@ class Workflow:
             record.state[check_state_key(key)] = codec.encode(value, key=key, what="update_state")
         record.forked_from = {"run_id": session_id, "seq": record.seq}
         record.run_id = new_id
-        if record.status == "failed":
+        if record.status in ("failed", "cancelled", "timed_out"):
             record.status, record.error = "running", None
-        async with self._claim(new_id, store):
+        async with self._claim(new_id, store) as claim:
             if await store.get_checkpoint(new_id) is not None:
                 raise RunExistsError(
                     f"run {new_id!r} already exists", hint="pick another new_session_id"
@@ -294,7 +313,7 @@ class Workflow:
             await store.append_checkpoint(
                 new_id, {"format": FORMAT, "entries": [record.snapshot_entry()]}
             )
-            run = await self._continue(record, new_id, timeout, await self._own_target(), 1)
+            run = await self._continue(record, new_id, timeout, await self._own_target(), 1, claim)
         return run if return_run else run.output
 
     # --- inspecting and maintaining checkpoints ----------------------------------------------------
@@ -345,10 +364,15 @@ class Workflow:
                 from gecko.core.factories import create_storage
 
                 store = await create_storage(self.storage, kind="kv")
-                if not isinstance(store, CheckpointStore):
-                    raise ConfigurationError(
-                        f"the store opened from {self.storage.split('://', 1)[0]}:// is not a CheckpointStore"
+                try:
+                    _check_store(
+                        store, f"the store opened from {self.storage.split('://', 1)[0]}://"
                     )
+                except ConfigurationError:
+                    close = getattr(store, "close", None)
+                    if close is not None:
+                        await close()
+                    raise
                 self._store, self._owns_store = store, True
         return self._store
 
@@ -361,10 +385,8 @@ class Workflow:
             )
         return store
 
-    def _claim(
-        self, run_id: str, store: CheckpointStore | None
-    ) -> AbstractAsyncContextManager[None]:
-        return claim_run(self._active, run_id, store)
+    def _claim(self, run_id: str, store: CheckpointStore | None, wait: bool = False) -> RunClaim:
+        return RunClaim(self._active, run_id, store, ttl=self.lease_ttl, wait=wait)
 
     async def _own_target(self) -> _Target:
         return _Target(
@@ -393,9 +415,10 @@ class Workflow:
         target: _Target,
         *,
         new: bool = False,
+        wait: bool = False,
     ) -> WorkflowRun:
         store = target.store
-        async with self._claim(run_id, store):
+        async with self._claim(run_id, store, wait) as claim:
             if store is not None and not new and await store.get_checkpoint(run_id) is not None:
                 raise RunExistsError(
                     f"run {run_id!r} already has checkpoints",
@@ -403,19 +426,28 @@ class Workflow:
                     run_id=run_id,
                 )
             run = Run(self, run_id, bus=target.bus, checkpointer=self._checkpointer(target, run_id))
+            run.claim = claim
             run.begin(input, start, state)
             output = await run.execute(self.timeout if timeout is None else timeout, resumed=False)
             return _result(run, output)
 
-    async def _resume(self, run_id: str, timeout: float | None, target: _Target) -> WorkflowRun:
+    async def _resume(
+        self, run_id: str, timeout: float | None, target: _Target, wait: bool = False
+    ) -> WorkflowRun:
         assert target.store is not None
-        async with self._claim(run_id, target.store):
+        async with self._claim(run_id, target.store, wait) as claim:
             checkpoints = await load_checkpoints(target.store, run_id)
             record = await anyio.to_thread.run_sync(fold, run_id, checkpoints)
-            return await self._continue(record, run_id, timeout, target, len(checkpoints))
+            return await self._continue(record, run_id, timeout, target, len(checkpoints), claim)
 
     async def _continue(
-        self, record: RunRecord, run_id: str, timeout: float | None, target: _Target, stored: int
+        self,
+        record: RunRecord,
+        run_id: str,
+        timeout: float | None,
+        target: _Target,
+        stored: int,
+        claim: RunClaim | None = None,
     ) -> WorkflowRun:
         if record.workflow not in (None, self.name):
             logger.warning(
@@ -424,11 +456,18 @@ class Workflow:
                 record.workflow,
                 self.name,
             )
-        if record.graph not in (None, self.fingerprint()):
-            logger.warning("run %r: the workflow graph changed since the run started", run_id)
+        if record.graph not in (None, self.fingerprint()) and record.status != "completed":
+            raise CheckpointCorruptError(
+                run_id,
+                record.seq,
+                f"it was recorded for another graph (fingerprint {record.graph}) than workflow "
+                f"{self.name!r} has now ({self.fingerprint()})",
+                missing=f"a record of graph {self.fingerprint()}",
+            )
         run = Run(
             self, run_id, bus=target.bus, checkpointer=self._checkpointer(target, run_id, stored)
         )
+        run.claim = claim
         await anyio.to_thread.run_sync(restore, run, record)
         if record.status == "completed":
             run.summary.finish("completed")
@@ -479,6 +518,24 @@ def _result(run: Run, output: Any) -> WorkflowRun:
         state=dict(run.state),
         history=dict(run.history),
         summary=summary,
+    )
+
+
+def _check_store(store: Any, what: str | None = None) -> None:
+    """Refuse what is no CheckpointStore, naming the lease methods an older store lacks."""
+    if isinstance(store, CheckpointStore):
+        return
+    subject = what or f"storage ({type(store).__name__})"
+    if callable(getattr(store, "append_checkpoint", None)) and not supports_leases(store):
+        raise ConfigurationError(
+            f"{subject} stores checkpoints but implements no run leases "
+            "(acquire_lease, renew_lease, release_lease, get_lease)",
+            hint="implement them (see gecko.core.protocols.CheckpointStore) and prove them with "
+            "gecko.core.testing.CheckpointStoreConformance, or upgrade the store's package",
+        )
+    raise ConfigurationError(
+        f"{subject} is not a CheckpointStore or a storage URL",
+        hint="e.g. storage='sqlite:///runs.db' or storage=await create_storage('memory://')",
     )
 
 

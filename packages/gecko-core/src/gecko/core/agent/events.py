@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from gecko.core.events import Event, EventBus
 from gecko.core.message import ToolCall
 from gecko.core.output import AgentOutput, TokenUsage
@@ -60,7 +62,7 @@ class ModelResponseEvent(AgentEvent):
     turn: int
     content: str
     tool_calls: list[ToolCall] = []
-    usage: TokenUsage = TokenUsage()
+    usage: TokenUsage = Field(default_factory=TokenUsage)
     finish_reason: str | None = None
 
 

@@ -26,7 +26,8 @@ class Event(BaseModel):
     changes an event should return a copy (``event.model_copy(update={...})``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: the schema is built on first use, not at import (`from gecko import Agent`).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     type: str
     timestamp: float = Field(default_factory=time.time)

@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gecko.core import serialization
-from gecko.core.protocols import Checkpoint
+from gecko.core.protocols import Checkpoint, Lease
 from gecko.core.storage.base import BaseStore, check_key, check_ttl
 from gecko.core.storage.url import url_scheme
+from gecko.core.validation import check_number
 
 _SWEEP_EVERY = 1024
 
@@ -28,6 +29,8 @@ class _MemoryData:
         self.values: dict[str, tuple[str, float | None]] = {}
         self.checkpoints: dict[str, list[tuple[int, str, float]]] = {}
         self.next_seq: dict[str, int] = {}
+        self.leases: dict[str, tuple[str, float]] = {}  # run id -> (holder, monotonic expiry)
+        self.lease_lock = threading.Lock()  # a named store may be shared by threads
         self.writes = 0
 
 
@@ -183,6 +186,47 @@ class MemoryStore(BaseStore):
             r for r, items in self._data.checkpoints.items() if items and r.startswith(prefix)
         )
 
+    # --- leases (an in-process lock with an expiry) -------------------------------------
+
+    async def acquire_lease(self, run_id: str, holder: str, ttl: float) -> Lease:
+        self._ensure_open()
+        check_key(run_id)
+        ttl = check_number("lease ttl", ttl, above=0, unit="seconds")
+        now = time.monotonic()
+        with self._data.lease_lock:
+            current = self._data.leases.get(run_id)
+            if current is None or current[0] == holder or current[1] <= now:
+                current = self._data.leases[run_id] = (holder, now + ttl)
+        return _lease(run_id, current, now)
+
+    async def renew_lease(self, run_id: str, holder: str, ttl: float) -> bool:
+        self._ensure_open()
+        ttl = check_number("lease ttl", ttl, above=0, unit="seconds")
+        now = time.monotonic()
+        with self._data.lease_lock:
+            current = self._data.leases.get(check_key(run_id))
+            if current is None or current[0] != holder or current[1] <= now:
+                return False
+            self._data.leases[run_id] = (holder, now + ttl)
+        return True
+
+    async def release_lease(self, run_id: str, holder: str) -> bool:
+        self._ensure_open()
+        with self._data.lease_lock:
+            current = self._data.leases.get(check_key(run_id))
+            if current is None or current[0] != holder:
+                return False
+            del self._data.leases[run_id]
+        return current[1] > time.monotonic()  # False: it had lapsed already
+
+    async def get_lease(self, run_id: str) -> Lease | None:
+        self._ensure_open()
+        now = time.monotonic()
+        current = self._data.leases.get(check_key(run_id))
+        if current is None or current[1] <= now:
+            return None
+        return _lease(run_id, current, now)
+
     @staticmethod
     def _decode(run_id: str, item: tuple[int, str, float]) -> Checkpoint:
         seq, text, created = item
@@ -192,6 +236,11 @@ class MemoryStore(BaseStore):
             data=serialization.loads(text, key=f"checkpoint:{run_id}:{seq}"),
             created_at=created,
         )
+
+
+def _lease(run_id: str, current: tuple[str, float], now: float) -> Lease:
+    """A lease with its monotonic expiry turned into wall-clock time."""
+    return Lease(run_id=run_id, holder=current[0], expires_at=time.time() + (current[1] - now))
 
 
 def _expired(item: tuple[str, float | None]) -> bool:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import anyio
 import pytest
 
-from gecko.core.errors import SerializationError
-from gecko.core.protocols import CheckpointStore
+from gecko.core.errors import GeckoError, SerializationError
+from gecko.core.protocols import CheckpointStore, Lease
+from gecko.core.testing.helpers import wait_until
 
 
 class CheckpointStoreConformance:
@@ -111,3 +113,73 @@ class CheckpointStoreConformance:
         history = await store.list_checkpoints("busy")
         assert [c.seq for c in history] == sorted(results)
         assert sorted(c.data["writer"] for c in history) == list(range(100))
+
+    # --- leases: one owner per run ---------------------------------------------------------
+
+    async def test_lease_is_taken_when_free_and_refused_to_another_holder(self, store: Any) -> None:
+        before = time.time()
+        lease = await store.acquire_lease("owned", "worker-a", 30.0)
+        assert isinstance(lease, Lease)
+        assert (lease.run_id, lease.holder) == ("owned", "worker-a")
+        assert before + 25 < lease.expires_at < time.time() + 35
+        refused = await store.acquire_lease("owned", "worker-b", 30.0)
+        assert refused.holder == "worker-a"  # the holder in force, so callers can name it
+        assert abs(refused.expires_at - lease.expires_at) < 2
+        current = await store.get_lease("owned")
+        assert current is not None and current.holder == "worker-a"
+        assert await store.get_lease("never-leased") is None
+
+    async def test_lease_renewal_and_release_are_the_holders_alone(self, store: Any) -> None:
+        await store.acquire_lease("r", "a", 5.0)
+        assert await store.renew_lease("r", "a", 60.0)
+        renewed = await store.get_lease("r")
+        assert renewed is not None and renewed.expires_at > time.time() + 30
+        assert not await store.renew_lease("r", "b", 60.0)
+        assert not await store.release_lease("r", "b")
+        assert (await store.get_lease("r")).holder == "a"  # type: ignore[union-attr]
+        assert await store.release_lease("r", "a")
+        assert await store.get_lease("r") is None
+        assert not await store.renew_lease("r", "a", 5.0)  # released: renewing does not revive it
+        assert (await store.acquire_lease("r", "b", 5.0)).holder == "b"
+
+    async def test_the_same_holder_extends_its_lease(self, store: Any) -> None:
+        await store.acquire_lease("again", "a", 1.0)
+        extended = await store.acquire_lease("again", "a", 60.0)
+        assert extended.holder == "a" and extended.expires_at > time.time() + 30
+
+    async def test_an_expired_lease_is_taken_over(self, store: Any) -> None:
+        await store.acquire_lease("crashed", "dead-worker", 0.3)
+
+        async def taken() -> bool:
+            return bool((await store.acquire_lease("crashed", "next", 10.0)).holder == "next")
+
+        await wait_until(taken, timeout=5, interval=0.05, message="taking over an expired lease")
+        assert not await store.renew_lease("crashed", "dead-worker", 10.0)  # too late: lost
+        assert not await store.release_lease("crashed", "dead-worker")
+        assert (await store.get_lease("crashed")).holder == "next"  # type: ignore[union-attr]
+
+    async def test_leases_of_runs_are_independent(self, store: Any) -> None:
+        assert (await store.acquire_lease("x", "a", 10.0)).holder == "a"
+        assert (await store.acquire_lease("y", "b", 10.0)).holder == "b"
+        assert await store.release_lease("x", "a")
+        assert (await store.get_lease("y")).holder == "b"  # type: ignore[union-attr]
+
+    async def test_of_50_concurrent_claimants_exactly_one_wins(self, store: Any) -> None:
+        won: list[str] = []
+
+        async def claim(i: int) -> None:
+            lease = await store.acquire_lease("contended", f"claimant-{i}", 30.0)
+            if lease.holder == f"claimant-{i}":
+                won.append(lease.holder)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(50):
+                tg.start_soon(claim, i)
+        assert len(won) == 1
+        assert (await store.get_lease("contended")).holder == won[0]  # type: ignore[union-attr]
+
+    async def test_a_bad_lease_ttl_is_refused(self, store: Any) -> None:
+        for ttl in (0, -1.0):
+            with pytest.raises(GeckoError, match="ttl"):
+                await store.acquire_lease("bad-ttl", "a", ttl)
+        assert await store.get_lease("bad-ttl") is None

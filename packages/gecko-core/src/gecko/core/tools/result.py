@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class ToolResult(BaseModel):
@@ -16,6 +16,8 @@ class ToolResult(BaseModel):
     structured values) or, when ``is_error`` is true, a message saying what went
     wrong so the model can correct itself. ``error_type`` names the error class.
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     call_id: str
     name: str

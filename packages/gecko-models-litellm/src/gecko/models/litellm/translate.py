@@ -127,7 +127,9 @@ class StreamAssembler:
         if usage is not None and usage.total_tokens:
             self._received = True
             self._usage = usage
-            self._cost = cost_of(chunk) if cost_of(chunk) is not None else self._cost
+            cost = cost_of(chunk)
+            if cost is not None:
+                self._cost = cost
         choices = field_of(chunk, "choices") or ()
         if not choices:
             return ""

@@ -4,6 +4,7 @@
     {prefix}cp:{{run}}:log             a run's checkpoints (sorted set scored by seq)
     {prefix}cp:{{run}}:seq             a run's last assigned seq (never reused)
     {prefix}cp:{{run}}:tok:{token}     a recent append's seq, so a retried append is not doubled
+    {prefix}cp:{{run}}:lease           who owns the run (holder id, PX expiry; see ``leases``)
     {prefix}lock:{name}                a distributed lock (holder's random token, PX expiry)
 
 The ``{run}`` braces are a Redis Cluster hash tag: every key of one run lives in
@@ -50,6 +51,9 @@ class KeySpace:
 
     def token(self, run_id: str, token: str) -> str:
         return f"{self._cp}{run_id}}}:tok:{token}"
+
+    def lease(self, run_id: str) -> str:
+        return f"{self._cp}{run_id}}}:lease"
 
     def log_pattern(self, run_prefix: str) -> str:
         return glob_escape(self._cp + run_prefix) + "*}:log"

@@ -84,3 +84,27 @@ end
 return 0
 """
 """Reset the lock's expiry only if we still hold it."""
+
+ACQUIRE_LEASE = """
+-- KEYS: lease   ARGV: holder, ttl (ms)
+local current = redis.call('GET', KEYS[1])
+if (not current) or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {ARGV[1], tonumber(ARGV[2])}
+end
+return {current, redis.call('PTTL', KEYS[1])}
+"""
+"""Take a run's lease if it is free or already ours; else report the holder and its time left.
+
+Renewing and releasing a lease use EXTEND_LOCK and RELEASE_LOCK with the holder as token.
+"""
+
+GET_LEASE = """
+-- KEYS: lease
+local current = redis.call('GET', KEYS[1])
+if not current then
+  return false
+end
+return {current, redis.call('PTTL', KEYS[1])}
+"""
+"""The lease's holder and milliseconds left, read together."""

@@ -30,6 +30,7 @@ from gecko.storage.redis import scripts
 from gecko.storage.redis.config import RedisConfig
 from gecko.storage.redis.connection import Retrier, make_client
 from gecko.storage.redis.keys import KeySpace
+from gecko.storage.redis.leases import RedisLeases
 from gecko.storage.redis.lock import RedisLock
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ _TOKEN_TTL_MS = 300_000
 """How long a checkpoint append remembers its token (covers any retry window)."""
 
 
-class RedisStore(BaseStore):
+class RedisStore(RedisLeases, BaseStore):
     """Session documents and workflow checkpoints in Redis.
 
     Open it with ``await create_storage("redis://host:6379/0")`` or
@@ -63,6 +64,8 @@ class RedisStore(BaseStore):
         self._acquire = self._client.register_script(scripts.ACQUIRE_LOCK)
         self._release = self._client.register_script(scripts.RELEASE_LOCK)
         self._extend = self._client.register_script(scripts.EXTEND_LOCK)
+        self._acquire_lease = self._client.register_script(scripts.ACQUIRE_LEASE)
+        self._get_lease = self._client.register_script(scripts.GET_LEASE)
         self._finalizer = weakref.finalize(self, _warn_unclosed, config.url)
 
     @classmethod

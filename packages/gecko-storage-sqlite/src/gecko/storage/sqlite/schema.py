@@ -73,6 +73,16 @@ class CheckpointRow(GeckoTable, table=True):
     created_at: float
 
 
+class LeaseRow(GeckoTable, table=True):
+    """Which worker owns a run, until when (wall-clock seconds); see ``leases``."""
+
+    __tablename__ = "gecko_leases"
+
+    run_id: str = Field(primary_key=True)
+    holder: str
+    expires_at: float
+
+
 @lru_cache(maxsize=1)
 def ddl() -> tuple[str, ...]:
     """``CREATE TABLE/INDEX IF NOT EXISTS`` statements for every table, compiled for SQLite."""

@@ -27,12 +27,13 @@ from gecko.core.validation import check_int, check_str
 from gecko.storage.sqlite import queries, schema
 from gecko.storage.sqlite.config import SQLiteConfig
 from gecko.storage.sqlite.connection import connect
+from gecko.storage.sqlite.leases import SQLiteLeases
 from gecko.storage.sqlite.worker import Worker
 
 log = logging.getLogger(__name__)
 
 
-class SQLiteStore(BaseStore):
+class SQLiteStore(SQLiteLeases, BaseStore):
     """Session documents and workflow checkpoints in one SQLite database.
 
     Safe for many concurrent tasks and for several processes sharing a file.
