@@ -163,7 +163,10 @@ async def main(config: DemoConfig, data_dir: str) -> None:
     async with build_workflow(config, retriever(config)) as wf:
         for info in await wf.history(session_id):
             click.echo(f"  checkpoint {info.seq}: {', '.join(info.nodes) or '(start)'}")
-        click.echo("  waiting for the dead worker's lease to expire, then taking the run over")
+        click.echo(
+            "  waiting for the dead worker's lease to expire (at most the 10 s lease_ttl), "
+            "then taking the run over"
+        )
         run = await wf.resume(session_id, return_run=True, wait=True)
         mermaid = wf.to_mermaid()
     report(config, run, mermaid, time.perf_counter() - started)

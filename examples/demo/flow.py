@@ -71,8 +71,6 @@ def build_workflow(config: DemoConfig, search: RetrievalTool, **options: Any) ->
         input_mapper=ballot,
     )
 
-    # A short lease: after the worker is killed, its run can be taken over within 3 s.
-    options.setdefault("lease_ttl", 3.0)
     wf = Workflow("gecko-demo", storage=config.storage, **options)
     wf.add_node("retrieve", retrieve).add_node("panel", panel).add_node("verdict", judges)
     wf.add_node("no_context", no_context).add_node("answer", answer)
