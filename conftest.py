@@ -3,6 +3,9 @@
 - ``wheelhouse``: wheels of every distribution in PACKAGES, built once per session.
 - ``fresh_venv``: a factory for new virtualenvs (no editable installs) that
   install wheels from the wheelhouse, as ``pip install`` would for a user.
+- ``redis_url`` / ``redis_prefix`` / ``redis_server_factory``: a real Redis server.
+- ``postgres_url`` / ``postgres_schema`` / ``postgres_server_factory``: a real Postgres
+  (with pgvector) from the pgserver wheel, or POSTGRES_URL.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +26,7 @@ PACKAGES = [
     "gecko-compose",
     "gecko-storage-sqlite",
     "gecko-storage-redis",
+    "gecko-storage-postgres",
     "gecko-rag",
     "gecko-models-litellm",
     "gecko-mcp",
@@ -230,3 +235,103 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
             client.delete(*keys)
     finally:
         client.close()
+
+
+# --- Postgres with pgvector: a real server for gecko-storage-postgres and gecko-rag ---------
+#
+# ``postgres_url`` (session): POSTGRES_URL when set, otherwise a server this fixture starts
+# from the pgserver wheel (Postgres + pgvector), listening on a Unix socket in a folder
+# under /tmp that the server's own user can read. Without pgserver the tests are skipped,
+# except in CI (CI=true), where that is a failure. ``postgres_schema`` gives each test its
+# own schema and drops it afterwards. ``postgres_server_factory`` starts private servers a
+# test may stop and restart (``server.stop()``, ``server.start()``).
+
+
+class PostgresServer:
+    """A private Postgres from the pgserver wheel, in a folder of its own under /tmp."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.root = Path(tempfile.mkdtemp(prefix="gecko-pg-", dir="/tmp"))
+        self.root.chmod(0o755)  # pgserver runs postgres as its own user when we are root
+        self.pgdata = self.root / "data"
+        self._server: Any = None
+
+    @property
+    def url(self) -> str:
+        return str(self._server.get_uri())
+
+    def start(self) -> None:
+        import pgserver  # type: ignore[import-untyped]
+
+        if self._server is None:
+            self._server = pgserver.get_server(self.pgdata, cleanup_mode="delete")
+        else:
+            self._server.ensure_postgres_running()
+        self.psql("CREATE EXTENSION IF NOT EXISTS vector")
+
+    def stop(self) -> None:
+        """Stop the server (a fast shutdown: clients are disconnected), keeping its data."""
+        from pgserver._commands import pg_ctl  # type: ignore[import-untyped]
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
+
+    def psql(self, command: str) -> str:
+        return str(self._server.psql(command))
+
+    def cleanup(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"Postgres is required in CI: {reason}")
+    pytest.skip(f"no Postgres server: {reason} (set POSTGRES_URL or install pgserver)")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_factory() -> Iterator[Callable[[], PostgresServer]]:
+    """``postgres_server_factory()`` -> a started private PostgresServer, removed at the end."""
+    servers: list[PostgresServer] = []
+
+    def start() -> PostgresServer:
+        try:
+            import pgserver  # noqa: F401
+        except ImportError as exc:
+            _postgres_unavailable(f"pgserver is not installed ({exc})")
+        server = PostgresServer()
+        servers.append(server)
+        try:
+            server.start()
+        except Exception as exc:  # pgserver raises what initdb / pg_ctl raise
+            _postgres_unavailable(f"pgserver did not start: {exc}")
+        return server
+
+    yield start
+    for server in servers:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server_factory: Callable[[], PostgresServer]) -> str:
+    """The URL of a real Postgres with pgvector for this session (POSTGRES_URL or one started here)."""
+    url = os.environ.get("POSTGRES_URL")
+    if url:
+        return url
+    return postgres_server_factory().url
+
+
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Iterator[str]:
+    """A schema name no other test uses; the schema is dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    schema = f"gecko_test_{uuid.uuid4().hex[:12]}"
+    yield schema
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

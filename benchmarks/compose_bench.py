@@ -23,6 +23,12 @@ Both checkpointed variants run twice: ``durability="sync"`` (each checkpoint is
 stored before the next step starts) and ``durability="async"`` (checkpoints are
 written in the background while the run goes on; LangGraph's default).
 
+"Durable per node vs per layer": the layered topology on SQLite with Gecko's
+``durability="sync"`` (each node of a parallel step stored as it finishes) against
+``durability="step"`` (the layer's nodes stored together when it ends), with the
+nodes of a layer finishing together (no-op) or one after another (node k of a layer
+sleeps k x 0.2 ms), and LangGraph + AsyncSqliteSaver (a pending write per task) beside them.
+
 Each figure is the median wall time of ``--repeat`` runs after one warm-up run; the
 implementations take turns, and the garbage collector is paused inside timed runs (as
 ``timeit`` does).
@@ -112,12 +118,13 @@ def gecko_runner(
     entry: str,
     storage: Any = None,
     durability: str = "sync",
+    node: Callable[[str], Callable[[Any], Awaitable[Any]]] = lambda name: noop,
 ) -> Callable[[], Awaitable[Any]]:
     from gecko.compose import Workflow
 
     wf = Workflow("bench", storage=storage, max_steps=100_000, durability=durability)
     for name in names:
-        wf.add_node(name, noop)
+        wf.add_node(name, node(name))
     for a, b in edges:
         wf.add_edge(a, b)
     wf.set_entry_point(entry)
@@ -142,12 +149,13 @@ def langgraph_runner(
     entry: str,
     checkpointer: Any = None,
     durability: str = "sync",
+    node: Callable[[str], Callable[[Any], Awaitable[Any]]] = lambda name: lg_noop,
 ) -> Callable[[], Awaitable[Any]]:
     from langgraph.graph import END, START, StateGraph
 
     graph = StateGraph(LGState)
     for name in names:
-        graph.add_node(name, lg_noop)
+        graph.add_node(name, node(name))
     graph.add_edge(START, entry)
     sources = {a for a, _ in edges}
     for a, b in edges:
@@ -165,6 +173,20 @@ def langgraph_runner(
         return await app.ainvoke({"value": 0}, config, durability=durability)
 
     return run
+
+
+STAGGER = 0.0002  # seconds between the finishes of two nodes of a layer
+
+
+def staggered(name: str) -> Callable[[Any], Awaitable[Any]]:
+    """A node that finishes (k % WIDTH) x STAGGER after its layer started (k: its index)."""
+    index = int(name.rsplit("_", 1)[-1]) if name[-1].isdigit() else 0  # the root: 0
+    delay = (index % WIDTH) * STAGGER
+
+    async def node(x: Any) -> None:
+        await asyncio.sleep(delay)
+
+    return node
 
 
 # --- measuring ------------------------------------------------------------------------------------
@@ -224,14 +246,69 @@ async def bench(repeat: int, workdir: Path) -> dict[tuple[str, int], dict[str, f
                     )
                 )
                 print(f"  measured {topology:7s} {n:4d} nodes", file=sys.stderr, flush=True)
+        for finish in ("together", "staggered") if supports_step_durability() else ():
+            for n in (50, 200):
+                shape = layered_nodes(n)
+                node = staggered if finish == "staggered" else (lambda name: noop)
+                runners = {
+                    "per_node": gecko_runner(*shape, storage=store, durability="sync", node=node),
+                    "per_layer": gecko_runner(*shape, storage=store, durability="step", node=node),
+                    "langgraph": langgraph_runner(*shape, checkpointer=saver, node=node),
+                }
+                row = results[(f"durable-{finish}", n)] = await measure(runners, repeat)
+                for mode in ("sync", "step"):
+                    row[f"writes_{mode}"] = await writes_per_run(store, shape, mode, node)
+                print(f"  measured durable {finish:9s} {n:4d} nodes", file=sys.stderr, flush=True)
     return results
+
+
+def supports_step_durability() -> bool:
+    """Whether this engine has ``durability="step"`` (engines before it are compared by ab.py)."""
+    from gecko.compose import Workflow
+    from gecko.core.errors import ConfigurationError
+
+    try:
+        Workflow("probe", durability="step")
+    except ConfigurationError:
+        return False
+    return True
+
+
+async def writes_per_run(store: Any, shape: Any, durability: str, node: Any) -> float:
+    """How many checkpoints one run stores."""
+    from gecko.compose import Workflow
+
+    wf = Workflow("count", storage=store, durability=durability, max_steps=100_000)
+    for name in shape[0]:
+        wf.add_node(name, node(name))
+    for a, b in shape[1]:
+        wf.add_edge(a, b)
+    wf.set_entry_point(shape[2])
+    run_id = uuid.uuid4().hex
+    await wf.execute(None, session_id=run_id)
+    return float(len(await store.list_checkpoints(run_id)))
 
 
 def report(results: dict[tuple[str, int], dict[str, float]]) -> str:
     ms = 1000.0
     plain_rows = []
     durable_rows = []
+    node_rows = []
     for (topology, n), row in results.items():
+        if topology.startswith("durable-"):
+            node_rows.append(
+                (
+                    topology.removeprefix("durable-"),
+                    n,
+                    row["per_node"] * ms,
+                    row["per_layer"] * ms,
+                    f"{row['per_node'] / row['per_layer']:.2f}x",
+                    f"{row['writes_sync']:.0f} / {row['writes_step']:.0f}",
+                    row["langgraph"] * ms,
+                    f"{row['langgraph'] / row['per_node']:.1f}x",
+                )
+            )
+            continue
         per = 1e6 / n
         plain_rows.append(
             (
@@ -258,10 +335,14 @@ def report(results: dict[tuple[str, int], dict[str, float]]) -> str:
                 f"{row['gecko_sync'] * per:.0f} / {row['langgraph_sync'] * per:.0f}",
             )
         )
-    worst_vs_asyncio = max(r["gecko"] / r["asyncio"] for r in results.values())
-    least_vs_langgraph = min(r["langgraph"] / r["gecko"] for r in results.values())
-    least_sync = min(r["langgraph_sync"] / r["gecko_sync"] for r in results.values())
-    least_async = min(r["langgraph_async"] / r["gecko_async"] for r in results.values())
+    plain = [r for (topology, _), r in results.items() if not topology.startswith("durable-")]
+    worst_vs_asyncio = max(r["gecko"] / r["asyncio"] for r in plain)
+    least_vs_langgraph = min(r["langgraph"] / r["gecko"] for r in plain)
+    least_sync = min(r["langgraph_sync"] / r["gecko_sync"] for r in plain)
+    least_async = min(r["langgraph_async"] / r["gecko_async"] for r in plain)
+    layered = results[("layered", 500)]
+    l500_asyncio = layered["gecko"] / layered["asyncio"]
+    l500_lg = layered["langgraph"] / layered["gecko"]
     lines = [
         f"Machine: {machine()}",
         "",
@@ -298,6 +379,27 @@ def report(results: dict[tuple[str, int], dict[str, float]]) -> str:
             durable_rows,
         ),
         "",
+        "Durable per node vs per layer, layered on SQLite (median ms per run):",
+        "",
+        "(not measured: this engine has no durability='step')"
+        if not node_rows
+        else table(
+            (
+                "layer finishes",
+                "nodes",
+                "per node (sync) ms",
+                "per layer (step) ms",
+                "per node / per layer",
+                "writes per run node / layer",
+                "LangGraph sync ms",
+                "LG / per node",
+            ),
+            node_rows,
+        ),
+        "",
+        f"Goals of the core redesign: layered-500 within 2.5x of asyncio ({l500_asyncio:.2f}x: "
+        f"{'met' if l500_asyncio <= 2.5 else 'NOT met'}) and >= 15x faster than LangGraph "
+        f"({l500_lg:.1f}x: {'met' if l500_lg >= 15 else 'NOT met'}).",
         f"Goals: Gecko within 4x of asyncio (worst {worst_vs_asyncio:.2f}x: "
         f"{'met' if worst_vs_asyncio <= 4 else 'NOT met'}); >= 10x faster than LangGraph "
         f"(least {least_vs_langgraph:.1f}x: {'met' if least_vs_langgraph >= 10 else 'NOT met'}); "

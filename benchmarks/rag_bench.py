@@ -1,7 +1,8 @@
 """RAG benchmark: each vector backend called directly vs through Gecko, with numpy as reference.
 
 For every size (default 10,000 and 100,000 chunks of 384-dimension vectors) and every
-backend (Chroma, LanceDB, Milvus Lite), in one run:
+backend (Chroma, LanceDB, Milvus Lite; with ``--backends``, also ``pgvector`` on the
+Postgres at POSTGRES_URL and ``qdrant`` in local mode), in one run:
 
 - bulk insert: the backend's own upsert call vs ``VectorStore.upsert`` through Gecko,
   both from the same Python lists of floats (what an embedder returns) in batches of
@@ -261,6 +262,129 @@ class DirectMilvus:
         self.client.close()
 
 
+class DirectPgVector:
+    """Raw psycopg on one connection: the same table layout, indexes and statements as Gecko's
+    store (``unnest`` upserts of 1,000 rows, one transaction per batch; the text form of
+    vectors), so the ratio is what the store adds."""
+
+    name = "pgvector"
+
+    def __init__(self, path: Path) -> None:
+        self.table = "raw_" + path.name.replace("-", "_")
+        self.conn: Any = None
+
+    async def connect(self) -> Any:
+        import psycopg
+
+        if self.conn is None:
+            self.conn = await psycopg.AsyncConnection.connect(postgres_url(), autocommit=True)
+        return self.conn
+
+    async def insert(self, data: Records) -> None:
+        import json
+
+        from gecko.rag.stores.pgvector import vector_text
+
+        conn = await self.connect()
+        await conn.execute(
+            f'CREATE TABLE {self.table} (id text COLLATE "C" PRIMARY KEY, embedding vector({DIM}) '
+            "NOT NULL, text text NOT NULL, metadata jsonb NOT NULL, metadata_json text NOT NULL)"
+        )
+        await conn.execute(
+            f"CREATE INDEX ON {self.table} USING hnsw (embedding vector_cosine_ops) "
+            "WITH (m = 16, ef_construction = 64)"
+        )
+        await conn.execute(f"CREATE INDEX ON {self.table} USING gin (metadata)")
+        statement = (
+            f"INSERT INTO {self.table} (id, embedding, text, metadata, metadata_json) "
+            "SELECT i, e::vector, x, m::jsonb, m FROM unnest(%s::text[], %s::text[], %s::text[], "
+            "%s::text[]) AS u(i, e, x, m) ON CONFLICT (id) DO UPDATE SET embedding = "
+            "excluded.embedding, text = excluded.text, metadata = excluded.metadata, "
+            "metadata_json = excluded.metadata_json"
+        )
+        for part in data.batches():
+            ids, vectors = data.ids[part], data.vectors[part]
+            texts, metas = data.texts[part], [json.dumps(m) for m in data.metadata[part]]
+            async with conn.transaction():
+                for start in range(0, len(ids), 1000):
+                    end = start + 1000
+                    await conn.execute(
+                        statement,
+                        (
+                            ids[start:end],
+                            [vector_text(v) for v in vectors[start:end]],
+                            texts[start:end],
+                            metas[start:end],
+                        ),
+                    )
+
+    async def query(self, vector: list[float]) -> list[str]:
+        import json
+
+        from gecko.rag.stores.pgvector import vector_text
+
+        cursor = await self.conn.execute(
+            f"SELECT id, text, metadata_json, embedding <=> %s::vector AS distance "
+            f"FROM {self.table} ORDER BY distance LIMIT %s",
+            (vector_text(vector), TOP_K),
+        )
+        rows = await cursor.fetchall()
+        return [row[0] for row in rows if json.loads(row[2]) is not None]
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")
+            await self.conn.close()
+
+
+class DirectQdrant:
+    """qdrant-client's local mode on the calling thread: points with the record id, text and
+    metadata as payload (Gecko adds the filter copy of the metadata and the vector norm)."""
+
+    name = "qdrant"
+
+    def __init__(self, path: Path) -> None:
+        from qdrant_client import QdrantClient
+
+        self.client = QdrantClient(path=str(path / "qdrant-raw"))
+
+    async def insert(self, data: Records) -> None:
+        from qdrant_client import models
+
+        from gecko.rag.stores.qdrant import point_id
+
+        self.client.create_collection(
+            "bench", vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE)
+        )
+        for part in data.batches():
+            points = [
+                models.PointStruct(
+                    id=point_id(i), vector=v, payload={"id": i, "text": t, "meta": m}
+                )
+                for i, v, t, m in zip(
+                    data.ids[part], data.vectors[part], data.texts[part], data.metadata[part]
+                )
+            ]
+            for start in range(0, len(points), 512):
+                self.client.upsert("bench", points=points[start : start + 512], wait=True)
+
+    async def query(self, vector: list[float]) -> list[str]:
+        points = self.client.query_points(
+            "bench", query=vector, limit=TOP_K, with_payload=["id", "text", "meta"]
+        ).points
+        return [p.payload["id"] for p in points]
+
+    async def close(self) -> None:
+        self.client.close()
+
+
+def postgres_url() -> str:
+    url = os.environ.get("POSTGRES_URL")
+    if not url:
+        raise SystemExit("the pgvector backend needs POSTGRES_URL (a Postgres with pgvector)")
+    return url
+
+
 # --- through Gecko ----------------------------------------------------------------------------
 
 
@@ -294,9 +418,21 @@ class ThroughGecko:
 
     async def close(self) -> None:
         await self.store.close()
+        if self.name == "pgvector":  # leave the server as it was
+            import psycopg
+
+            table = self.url.rsplit("table=", 1)[1]
+            async with await psycopg.AsyncConnection.connect(postgres_url(), autocommit=True) as c:
+                await c.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def gecko_url(backend: str, path: Path) -> str:
+    if backend == "pgvector":
+        url = postgres_url().replace("postgresql://", "postgres+pgvector://", 1)
+        table = "gecko_" + path.name.replace("-", "_")
+        return url + ("&" if "?" in url else "?") + f"table={table}"
+    if backend == "qdrant":
+        return f"qdrant://{path}/qdrant"
     return f"milvus://{path}/gecko.db" if backend == "milvus" else f"{backend}://{path}"
 
 
@@ -352,7 +488,13 @@ async def bench_backend(backend: str, data: Data, root: Path, rounds: int) -> di
     the collection built last in a process markedly faster (1.2x-1.7x at 100k in our checks)
     than on one built before it, so querying only the last round would favour whichever side
     that round built second."""
-    direct_cls = {"chroma": DirectChroma, "lancedb": DirectLance, "milvus": DirectMilvus}[backend]
+    direct_cls = {
+        "chroma": DirectChroma,
+        "lancedb": DirectLance,
+        "milvus": DirectMilvus,
+        "pgvector": DirectPgVector,
+        "qdrant": DirectQdrant,
+    }[backend]
     warm = root / f"{backend}-warm-up"
     warm.mkdir()
     for side in (direct_cls(warm), await ThroughGecko(backend, gecko_url(backend, warm)).open()):

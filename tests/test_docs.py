@@ -53,11 +53,12 @@ def test_docs_have_code() -> None:
 
 
 @pytest.mark.parametrize("code", blocks())
-def test_code_block_runs(code: str, tmp_path: Path, redis_url: str) -> None:
+def test_code_block_runs(code: str, tmp_path: Path, redis_url: str, postgres_url: str) -> None:
     # As a new user runs it: every installed plugin, no provider key, no default model.
     hidden = ("GECKO_LOAD_PLUGINS", "GECKO_MODEL")
     env = {k: v for k, v in os.environ.items() if k not in hidden and not k.endswith("_API_KEY")}
     env["REDIS_URL"] = redis_url  # the examples that talk to Redis read it
+    env["POSTGRES_URL"] = postgres_url  # and those that talk to Postgres, this
     result = subprocess.run(
         [sys.executable, "-"],
         input=code,

@@ -1,4 +1,4 @@
-"""What ``pip install gecko-core gecko-storage-redis`` (or ``-sqlite``) gives a user, from built wheels.
+"""What ``pip install gecko-core gecko-storage-redis`` (or ``-sqlite``, ``-postgres``) gives a user, from built wheels.
 
 Each test installs exactly two wheels into a brand-new virtualenv and runs a
 session round-trip and a checkpoint in a subprocess, through ``create_storage``
@@ -92,3 +92,15 @@ def test_core_and_sqlite_only(fresh_venv: Callable[..., Path], tmp_path: Path) -
     assert out == {"type": "gecko.storage.sqlite.store", "seq": 1}
     assert (tmp_path / "data" / "app.db").is_file()
     assert plugin_statuses(python) == {"gecko-core": "ok", "gecko-storage-sqlite": "ok"}
+
+
+@pytest.mark.slow
+def test_core_and_postgres_only(
+    fresh_venv: Callable[..., Path], postgres_url: str, postgres_schema: str, tmp_path: Path
+) -> None:
+    python = fresh_venv("gecko-core", "gecko-storage-postgres")
+    assert installed(python) == {"gecko-core", "gecko-storage-postgres"}
+    separator = "&" if "?" in postgres_url else "?"
+    out = run_round_trip(python, f"{postgres_url}{separator}schema={postgres_schema}", tmp_path)
+    assert out == {"type": "gecko.storage.postgres.store", "seq": 1}
+    assert plugin_statuses(python) == {"gecko-core": "ok", "gecko-storage-postgres": "ok"}

@@ -15,6 +15,7 @@ SUBPACKAGES = {
     "gecko-compose": "gecko.compose",
     "gecko-storage-sqlite": "gecko.storage.sqlite",
     "gecko-storage-redis": "gecko.storage.redis",
+    "gecko-storage-postgres": "gecko.storage.postgres",
     "gecko-rag": "gecko.rag",
     "gecko-models-litellm": "gecko.models.litellm",
     "gecko-mcp": "gecko.mcp",

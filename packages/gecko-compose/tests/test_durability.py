@@ -101,3 +101,40 @@ async def test_a_run_that_loses_its_lease_is_stopped() -> None:
     history = await wf.history("stolen-run")
     assert history[-1].status == "running"  # nothing written over the new owner's run
     assert (await store.get_lease("stolen-run")).holder == "intruder"  # type: ignore[union-attr]
+
+
+async def test_step_durability_stores_a_parallel_step_once_and_still_announces_after(
+    tmp_path: Path,
+) -> None:
+    async with await create_storage(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        bus = EventBus()
+        announced: list[tuple[str, bool]] = []
+        fast_done = anyio.Event()
+
+        async def on_completed(event: Any) -> None:
+            stored = stored_nodes(await store.list_checkpoints("per-step"))
+            announced.append((event.node, event.node in stored))
+
+        bus.subscribe("workflow.node_completed", on_completed)
+
+        def fast(x: Any) -> str:
+            fast_done.set()
+            return "fast"
+
+        async def slow(x: Any) -> str:
+            await fast_done.wait()
+            return "slow"
+
+        wf = Workflow("per-step", storage=store, event_bus=bus, durability="step")
+        wf.add_node("start", lambda x: x).add_node("fast", fast)
+        wf.add_node("slow", slow).add_node("end", lambda x: x)
+        for source, target in (("start", "fast"), ("start", "slow"), ("fast", "end")):
+            wf.add_edge(source, target)
+        wf.add_edge("slow", "end")
+        wf.set_entry_point("start")
+        assert await wf.execute(None, session_id="per-step") == {"fast": "fast", "slow": "slow"}
+        checkpoints = await store.list_checkpoints("per-step")
+    kinds = [[entry["kind"] for entry in c.data["entries"]] for c in checkpoints]
+    assert kinds[2] == ["node", "node", "step"]  # the parallel step: one write, both nodes
+    assert all(stored for _, stored in announced)
+    assert sorted(node for node, _ in announced) == ["end", "fast", "slow", "start"]

@@ -10,7 +10,7 @@ import pytest
 
 from gecko.compose import RetryPolicy, Workflow, WorkflowContext
 from gecko.compose.errors import NodeExecutionError, NodeTimeoutError, WorkflowTimeoutError
-from gecko.compose.workflow.persistence import load_record
+from gecko.compose.workflow.checkpointer import load_record
 from gecko.core.errors import ConfigurationError, RateLimitError
 from gecko.core.events import EventBus
 from gecko.core.output import AgentOutput, TokenUsage

@@ -10,14 +10,30 @@ import pytest
 
 from gecko.core.factories import create_storage
 
-BACKENDS = ("chroma", "lancedb", "milvus")
+BACKENDS = ("chroma", "lancedb", "milvus", "pgvector", "qdrant")
 
 
-def store_url(backend: str, directory: Path) -> str:
-    """A URL for a fresh database of ``backend`` under ``directory``."""
+def store_url(backend: str, directory: Path, postgres: tuple[str, str] | None = None) -> str:
+    """A URL for a fresh database of ``backend`` under ``directory``.
+
+    ``pgvector`` needs ``postgres``: the server's URL and a schema of the test's own.
+    """
     if backend == "milvus":
         return f"milvus://{directory}/milvus.db"
+    if backend == "pgvector":
+        assert postgres is not None, "pgvector needs the postgres_url and postgres_schema fixtures"
+        url, schema = postgres
+        base = url.replace("postgresql://", "postgres+pgvector://", 1).replace(
+            "postgres://", "postgres+pgvector://", 1
+        )
+        return base + ("&" if "?" in base else "?") + f"schema={schema}"
     return f"{backend}://{directory}/{backend}"
+
+
+def _postgres(backend: str, request: pytest.FixtureRequest) -> tuple[str, str] | None:
+    if backend != "pgvector":
+        return None
+    return request.getfixturevalue("postgres_url"), request.getfixturevalue("postgres_schema")
 
 
 def make_pdf(pages: list[str], *, title: str | None = None) -> bytes:
@@ -66,12 +82,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def backend_store(backend: str, tmp_path: Path) -> AsyncIterator[Any]:
+async def backend_store(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Any]:
     """An opened, empty vector store of each real backend."""
-    async with await create_storage(store_url(backend, tmp_path)) as store:
+    url = store_url(backend, tmp_path, _postgres(backend, request))
+    async with await create_storage(url) as store:
         yield store
 
 
 @pytest.fixture
-def make_url(tmp_path: Path) -> Callable[[str], str]:
-    return lambda backend: store_url(backend, tmp_path)
+def make_url(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], str]:
+    return lambda backend: store_url(backend, tmp_path, _postgres(backend, request))

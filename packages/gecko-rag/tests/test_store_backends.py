@@ -43,7 +43,8 @@ async def test_data_survives_reopen(backend: str, make_url: Callable[[str], str]
 
 async def test_unknown_option_is_rejected(backend: str, make_url: Callable[[str], str]) -> None:
     with pytest.raises(ConfigurationError, match="unknown option"):
-        await create_storage(make_url(backend) + "?colour=red")
+        url = make_url(backend)
+        await create_storage(url + ("&" if "?" in url else "?") + "colour=red")
 
 
 def test_milvus_url_rule(tmp_path: Path) -> None:

@@ -26,20 +26,107 @@ _storage_option = click.option(
 
 @click.group()
 def workflow() -> None:
-    """Inspect checkpointed workflow runs."""
+    """Run, inspect and control workflows and their runs."""
 
 
 @workflow.command("runs")
 @_storage_option
 @click.option("--prefix", default="", help="Only runs whose id starts with this.")
-def runs_command(url: str, prefix: str) -> None:
-    """List the runs that have checkpoints."""
+@click.option("--status", default=None, help="Only runs with this status (e.g. interrupted).")
+@click.option(
+    "--long", "-l", "long", is_flag=True, help="A table: status, step, update, pending answers."
+)
+def runs_command(url: str, prefix: str, status: str | None, long: bool) -> None:
+    """List the runs that have checkpoints (one id per line; --long: a table)."""
+    from gecko.compose.workflow.workflow import Workflow
 
-    async def go(store: Any) -> list[str]:
-        return list(await store.list_runs(prefix))
+    async def go() -> list[Any]:
+        async with Workflow("gecko-cli", storage=url) as wf:
+            return await wf.runs(status, prefix=prefix)
 
-    for run_id in _with_store(url, go):
-        click.echo(run_id)
+    infos = _run(go)
+    if not long:
+        for info in infos:
+            click.echo(info.run_id)
+        return
+    rows = [
+        (
+            info.run_id,
+            info.status,
+            str(info.step),
+            _time(info.updated_at) if info.updated_at else "-",
+            ", ".join(i.key for i in info.interrupts) or "-",
+        )
+        for info in infos
+    ]
+    if rows:
+        click.echo(_table(("RUN", "STATUS", "STEP", "UPDATED", "WAITING FOR"), rows))
+
+
+@workflow.command("cancel")
+@click.argument("run_id")
+@_storage_option
+def cancel_command(run_id: str, url: str) -> None:
+    """Cancel a run wherever it executes (final); print its status."""
+    from gecko.compose.workflow.workflow import Workflow
+
+    async def go() -> str:
+        async with Workflow("gecko-cli", storage=url) as wf:
+            return await wf.cancel(run_id)
+
+    click.echo(f"run {run_id}: {_run(go)}")
+
+
+@workflow.command("suspend")
+@click.argument("run_id")
+@_storage_option
+def suspend_command(run_id: str, url: str) -> None:
+    """Suspend a run at its next node boundary; print its status."""
+    from gecko.compose.workflow.workflow import Workflow
+
+    async def go() -> str:
+        async with Workflow("gecko-cli", storage=url) as wf:
+            return await wf.suspend(run_id)
+
+    click.echo(f"run {run_id}: {_run(go)}")
+
+
+@workflow.command("resume")
+@click.argument("run_id")
+@click.option("--app", required=True, help="module:attr naming the Workflow the run belongs to.")
+@click.option(
+    "--answer",
+    "answers",
+    multiple=True,
+    metavar="KEY=JSON",
+    help="Answer a pending interrupt (repeatable), e.g. --answer approve=true.",
+)
+@click.option("--storage", "url", default=None, envvar="GECKO_STORAGE",
+              help="Override the workflow's storage URL.")  # fmt: skip
+def resume_command(run_id: str, app: str, answers: tuple[str, ...], url: str | None) -> None:
+    """Continue a run (answering interrupts); print its result as JSON."""
+    from gecko.compose.errors import RunInterrupted
+    from gecko.compose.workflow.workflow import Workflow
+
+    parsed = dict(_answer(item) for item in answers)
+    target = _import_app(app)
+    if not isinstance(target, Workflow):
+        raise click.BadParameter(f"{app} is a {type(target).__name__}, not a Workflow",
+                                 param_hint="--app")  # fmt: skip
+    if url is not None:
+        target = _with_storage(target, url)
+
+    async def go() -> Any:
+        async with target:
+            try:
+                return await target.resume(run_id, answers=parsed or None)
+            except RunInterrupted as stopped:
+                waiting = ", ".join(f"{i.key} ({i.node})" for i in stopped.interrupts)
+                click.echo(f"run {run_id} is waiting for: {waiting}", err=True)
+                raise SystemExit(3) from None
+
+    result = _run(go)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
 
 
 @workflow.command("history")
@@ -48,7 +135,7 @@ def runs_command(url: str, prefix: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def history_command(run_id: str, url: str, as_json: bool) -> None:
     """List a run's checkpoints: seq, time, steps and nodes completed."""
-    from gecko.compose.workflow.persistence import load_checkpoints
+    from gecko.compose.workflow.checkpointer import load_checkpoints
     from gecko.compose.workflow.record import describe
 
     async def go(store: Any) -> list[Any]:
@@ -79,7 +166,7 @@ def history_command(run_id: str, url: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def show_command(run_id: str, url: str, seq: int | None, as_json: bool) -> None:
     """Show a run: status, state, node outputs, next nodes, result."""
-    from gecko.compose.workflow.persistence import load_record
+    from gecko.compose.workflow.checkpointer import load_record
 
     record = _with_store(url, lambda store: load_record(store, run_id, upto_seq=seq))
     next_nodes = (
@@ -129,7 +216,7 @@ def show_command(run_id: str, url: str, seq: int | None, as_json: bool) -> None:
 )
 def compact_command(run_id: str, url: str, through_seq: int | None) -> None:
     """Squash a run's checkpoints into one snapshot (no replay before it afterwards)."""
-    from gecko.compose.workflow.persistence import compact_checkpoints
+    from gecko.compose.workflow.checkpointer import compact_checkpoints
 
     removed = _with_store(url, lambda store: compact_checkpoints(store, run_id, through_seq))
     click.echo(f"compacted {removed} checkpoints of run {run_id}")
@@ -152,6 +239,45 @@ def _with_store(url: str, action: Callable[[Any], Awaitable[T]]) -> T:
         raise click.ClickException(str(exc)) from exc
 
 
+def _run(call: Callable[[], Awaitable[T]]) -> T:
+    import anyio
+
+    from gecko.core.errors import GeckoError
+
+    try:
+        return anyio.run(call)
+    except GeckoError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _answer(item: str) -> tuple[str, Any]:
+    key, sep, text = item.partition("=")
+    if not sep or not key:
+        raise click.BadParameter(f"{item!r} is not KEY=JSON", param_hint="--answer")
+    try:
+        return key, json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"{key}: not JSON: {exc}", param_hint="--answer") from exc
+
+
+def _import_app(app: str) -> Any:
+    from gecko.compose.apps import import_app
+    from gecko.core.errors import GeckoError
+
+    try:
+        return import_app(app)
+    except GeckoError as exc:
+        raise click.BadParameter(str(exc), param_hint="--app") from exc
+
+
+def _with_storage(workflow: Any, url: str) -> Any:
+    from gecko.compose.workflow.storage import RunStorage
+
+    workflow.storage = url
+    workflow._storage = RunStorage(url)
+    return workflow
+
+
 def _time(timestamp: float) -> str:
     return datetime.datetime.fromtimestamp(timestamp).isoformat(sep=" ", timespec="seconds")
 
@@ -166,3 +292,18 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
         for row in (headers, *rows)
     )
+
+
+def _register_spec_commands() -> None:
+    from gecko.compose.declarative.commands import (
+        diagram_command,
+        run_command,
+        schema_command,
+        validate_command,
+    )
+
+    for command in (validate_command, diagram_command, schema_command, run_command):
+        workflow.add_command(command)
+
+
+_register_spec_commands()

@@ -6,6 +6,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gecko.compose.interrupts import Answers
     from gecko.core.events import EventBus
 
 
@@ -21,11 +22,16 @@ class WorkflowContext:
       read-only mapping shared by all nodes of the run.
     - ``idempotency_key``: stable for this node execution across retries and
       resumes (``run_id:node:step``), so side effects can be made exactly-once.
+    - ``await interrupt(payload, key=...)``: ask a person (see ``gecko.compose.interrupts``).
+    - ``error``: in a fallback node reached through ``catch``, the failure it handles (the
+      exception itself; after a resume, a ``CaughtError`` with its type and message).
     """
 
     __slots__ = (
+        "_answers",
         "_checkpoint_requested",
         "attempt",
+        "error",
         "event_bus",
         "history",
         "input",
@@ -48,8 +54,11 @@ class WorkflowContext:
         history: Mapping[str, Any],
         attempt: int = 1,
         event_bus: EventBus | None = None,
+        answers: Answers | None = None,
+        error: BaseException | None = None,
     ) -> None:
         self.run_id = run_id
+        self.error = error
         self.workflow = workflow
         self.node = node
         self.step = step
@@ -58,6 +67,7 @@ class WorkflowContext:
         self.history = history
         self.attempt = attempt
         self.event_bus = event_bus
+        self._answers = answers
         self._checkpoint_requested = False
 
     def __repr__(self) -> str:
@@ -84,6 +94,21 @@ class WorkflowContext:
     def get_last_output(self) -> Any:
         """The value this node receives (alias of ``input``, kept from Gecko 0.4)."""
         return self.input
+
+    async def interrupt(self, payload: Any = None, *, key: str) -> Any:
+        """Pause the run until ``key`` is answered; return the answer.
+
+        The first time, the node stops here and the run becomes ``interrupted`` with
+        ``payload`` stored; ``resume(session_id, answers={key: ...})`` runs the node
+        again from its start, and this call then returns the answer. Make what the
+        node does before the call idempotent (``ctx.idempotency_key``), or put it in
+        a node of its own.
+        """
+        from gecko.compose.interrupts import Answers
+
+        if self._answers is None:
+            self._answers = Answers()
+        return self._answers.answer_for(key, self.node, payload)
 
     def request_checkpoint(self) -> None:
         """Ask for a checkpoint after this step (what ``CheckpointStrategy.MANUAL`` waits for)."""

@@ -67,6 +67,91 @@ class NodeExecutionError(ComposeError):
         self.step = step
 
 
+class InterruptError(ComposeError):
+    """An interrupt used or answered wrongly (a key two nodes share, a key that is not pending)."""
+
+
+class RunInterrupted(ComposeError):
+    """The run is waiting for answers to its pending interrupts (``resume(..., answers=...)``).
+
+    ``interrupts`` lists them (``Interrupt``: key, node, payload); ``run`` is the WorkflowRun.
+    """
+
+    def __init__(self, run: Any) -> None:
+        keys = ", ".join(repr(i.key) for i in run.interrupts)
+        super().__init__(
+            f"run {run.run_id!r} is interrupted, waiting for {keys}",
+            hint=f"answer with resume({run.run_id!r}, answers={{key: value}})",
+            run_id=run.run_id,
+            keys=[i.key for i in run.interrupts],
+        )
+        self.run_id: str = run.run_id
+        self.interrupts: list[Any] = list(run.interrupts)
+        self.run = run
+
+
+class RunSuspended(ComposeError):
+    """The run was suspended (``wf.suspend``): its state is stored; ``resume`` continues it."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"run {run_id!r} is suspended",
+            hint=f"continue it with resume({run_id!r})",
+            run_id=run_id,
+        )
+        self.run_id = run_id
+
+
+class RunCancelledError(ComposeError):
+    """The run was cancelled (``wf.cancel``); a cancelled run is final and never resumes."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"run {run_id!r} was cancelled",
+            hint="start a new run (execute with another session_id) to run the workflow again",
+            run_id=run_id,
+        )
+        self.run_id = run_id
+
+
+class CaughtError(ComposeError):
+    """A failure a ``catch`` routed to a fallback node, as read back from the run's record."""
+
+    def __init__(self, error_type: str, message: str, *, node: str) -> None:
+        super().__init__(
+            f"node {node!r} failed: {error_type}: {message}", node=node, error_type=error_type
+        )
+        self.error_type = error_type
+        self.detail = message
+        self.node = node
+
+
+class CompensationError(ComposeError):
+    """The run failed, and undoing what it had done failed too: both are here.
+
+    ``error`` is the run's failure (also ``__cause__``); ``failures`` the compensations'
+    errors, as ``(undo node, error)``. The run is ``failed``; nothing was dropped.
+    """
+
+    def __init__(
+        self, run_id: str, error: BaseException, failures: list[tuple[str, BaseException]]
+    ):
+        listed = "; ".join(f"{node}: {type(e).__name__}: {e}" for node, e in failures)
+        super().__init__(
+            f"run {run_id!r} failed ({type(error).__name__}: {error}) and "
+            f"{len(failures)} compensation(s) failed too: {listed}",
+            hint="undo what those compensations could not by hand; the run stays failed",
+            run_id=run_id,
+            failed=[node for node, _ in failures],
+        )
+        self.error = error
+        self.failures = failures
+
+
+class RunFailedError(ComposeError):
+    """A run that failed in another process, as its record tells (``handle.result()``)."""
+
+
 class NodeTimeoutError(ComposeError, TimeoutError):
     """One attempt of a node did not finish within the node's timeout."""
 

@@ -1,10 +1,18 @@
-"""gecko-compose's plugin module: the ``gecko workflow`` commands. Imports nothing heavy."""
+"""gecko-compose's plugin module: the ``local`` runner and the ``gecko workflow`` commands.
+
+Imports nothing heavy.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gecko.core.plugins.hookspecs import hookimpl
+from gecko.core.plugins import RunnerRegistrar, hookimpl
+
+
+@hookimpl
+def register_runners(register: RunnerRegistrar) -> None:
+    register("local", "gecko.compose.workflow.local:LocalRunner")
 
 
 @hookimpl

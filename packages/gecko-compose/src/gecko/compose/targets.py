@@ -24,19 +24,23 @@ class TargetKind(enum.IntEnum):
     WORKFLOW = 6
 
 
-def classify(target: Any, *, offload: bool = True, what: str = "node") -> TargetKind:
-    from gecko.compose.team import Team
-    from gecko.compose.workflow.workflow import Workflow
+def declared_kind(target: Any) -> TargetKind | None:
+    """The kind a class declares for its instances (``_gecko_target_kind``: Team, Workflow)."""
+    kind = getattr(type(target), "_gecko_target_kind", None)
+    return kind if isinstance(kind, TargetKind) else None
 
+
+def classify(target: Any, *, offload: bool = True, what: str = "node") -> TargetKind:
+    """What ``target`` is as a node or member. Teams and Workflows are recognised by the
+    ``_gecko_target_kind`` class attribute they declare, so this module imports neither."""
     if inspect.isclass(target):  # callable, and Agent.run is an async function: refuse it first
         raise WorkflowValidationError(
             f"{what} is the class {target.__qualname__}, not an instance",
             hint=_instance_hint(target),
         )
-    if isinstance(target, Workflow):
-        return TargetKind.WORKFLOW
-    if isinstance(target, Team):
-        return TargetKind.TEAM
+    declared = declared_kind(target)
+    if declared is not None:
+        return declared
     if is_async_callable(target):
         return TargetKind.ASYNC_FN
     run = getattr(target, "run", None)
@@ -56,17 +60,16 @@ def classify(target: Any, *, offload: bool = True, what: str = "node") -> Target
 
 def _instance_hint(cls: type) -> str:
     """How to get the instance that was meant, for a class passed as a node or member."""
-    from gecko.compose.team import Team
-    from gecko.compose.workflow.workflow import Workflow
     from gecko.core.agent import Agent
 
     name = cls.__qualname__
     if issubclass(cls, Agent):
         built = " or AgentBuilder().with_model(...).build()" if cls is Agent else ""
         return f"pass an instance: {name}(model=...){built}"
-    if issubclass(cls, Team):
+    kind = getattr(cls, "_gecko_target_kind", None)
+    if kind is TargetKind.TEAM:
         return f"pass an instance: {name}([member, ...])"
-    if issubclass(cls, Workflow):
+    if kind is TargetKind.WORKFLOW:
         return f'pass an instance: {name}("name") with its nodes and edges added'
     if is_async_callable(getattr(cls, "run", None)):
         return f"pass an instance: {name}(...)"

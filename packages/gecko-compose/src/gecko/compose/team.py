@@ -55,6 +55,8 @@ class MemberResult:
 class Team:
     """Run ``members`` (Agents, Teams, Workflows, sync or async callables) on one input."""
 
+    _gecko_target_kind = TargetKind.TEAM
+
     def __init__(
         self,
         members: Sequence[Any],

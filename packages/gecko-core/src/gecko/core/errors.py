@@ -205,3 +205,64 @@ class PromptNotFoundError(PromptError, NotRegisteredError):
 
 class ModelServerError(ModelError):
     """The provider answered 5xx (a server-side failure) and retries were exhausted."""
+
+
+class AllModelsFailedError(ModelError):
+    """Every model of a fallback chain failed (see ``gecko.core.models.fallback``).
+
+    ``failures`` lists ``(model, error)`` for each model tried, in order; the
+    message names each one, and ``context["failures"]`` says the same as JSON
+    (``model``, ``error`` class name, ``message``). ``__cause__`` is the last error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failures: list[tuple[str, Exception]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.failures: list[tuple[str, Exception]] = list(failures or [])
+        self.context["failures"] = describe_failures(self.failures)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = (type(self), self.message, self.hint, self.context, self.failures)
+        return (_rebuild_all_failed, state)
+
+    @property
+    def errors(self) -> list[Exception]:
+        """The errors of every model tried, in order."""
+        return [error for _, error in self.failures]
+
+    @property
+    def models(self) -> list[str]:
+        """The ids of every model tried, in order."""
+        return [model for model, _ in self.failures]
+
+
+def describe_failures(failures: list[tuple[str, Exception]]) -> list[dict[str, str]]:
+    """``(model, error)`` pairs as JSON: ``{"model", "error" (class name), "message"}``."""
+    return [
+        {
+            "model": model,
+            "error": type(error).__name__,
+            "message": error.message if isinstance(error, GeckoError) else str(error),
+        }
+        for model, error in failures
+    ]
+
+
+def _rebuild_all_failed(
+    cls: type[AllModelsFailedError],
+    message: str,
+    hint: str | None,
+    context: dict[str, Any],
+    failures: list[tuple[str, Exception]],
+) -> AllModelsFailedError:
+    error = _rebuild_error(cls, message, hint, context)
+    assert isinstance(error, AllModelsFailedError)
+    error.failures = failures
+    for name in ("provider", "model", "status"):
+        setattr(error, name, context.get(name))
+    return error

@@ -7,6 +7,8 @@
 - ``SessionStore``: an async JSON-document store keyed by string.
 - ``CheckpointStore``: append-only checkpoints per run (what workflows persist through),
   and run leases (one owner per run).
+- ``RunEventLog``: a bounded, per-run log of JSON events (``RunEvent``), for replay and
+  streaming from any process.
 - ``VectorStore``: vectors with text and flat metadata, searched by cosine similarity.
 - ``Tool``: a named, JSON-schema-described async function.
 """
@@ -22,6 +24,26 @@ from typing_extensions import Self
 
 from gecko.core.message import Message
 from gecko.core.output import ModelChunk, ModelResponse
+
+__all__ = [
+    "ChatModel",
+    "Checkpoint",
+    "CheckpointStore",
+    "Embedder",
+    "JSONValue",
+    "Lease",
+    "MetadataValue",
+    "RunEvent",
+    "RunEventLog",
+    "SessionStore",
+    "StreamingChatModel",
+    "TokenCounter",
+    "Tool",
+    "ToolChoice",
+    "VectorMatch",
+    "VectorRecord",
+    "VectorStore",
+]
 
 JSONValue: TypeAlias = Union[None, bool, int, float, str, list[Any], dict[str, Any]]
 """A value that round-trips through JSON unchanged (dict keys are strings)."""
@@ -212,6 +234,56 @@ class CheckpointStore(Protocol):
 
     async def get_lease(self, run_id: str) -> Lease | None:
         """The run's lease in force now, or None when it is free (or expired)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """One entry of a run's event log. ``seq`` is 1, 2, 3... per run, in append order."""
+
+    run_id: str
+    seq: int
+    """Never reused for the run, even after older events were trimmed."""
+    data: dict[str, Any]
+    """A JSON object."""
+    created_at: float
+    """``time.time()`` when it was stored."""
+
+
+@runtime_checkable
+class RunEventLog(Protocol):
+    """A bounded, per-run log of JSON events, readable from any process sharing the store.
+
+    A separate protocol from ``CheckpointStore``: a store offers it in addition.
+    Seqs of a run are consecutive (1, 2, 3...) in commit order, also across
+    processes, and never reused: trimming drops the oldest events but the next
+    append continues after the last seq. ``delete_events`` forgets the run's log,
+    seqs included.
+    """
+
+    async def append_events(
+        self, run_id: str, events: Sequence[dict[str, Any]], *, keep: int | None = None
+    ) -> int:
+        """Append ``events`` atomically (all or nothing); return the seq of the last one.
+
+        With ``keep``, at most the ``keep`` newest events of the run are retained
+        afterwards, older ones dropped in the same transaction. An empty ``events``
+        appends nothing and returns the last seq.
+        """
+        ...
+
+    async def read_events(
+        self, run_id: str, *, after: int = 0, limit: int | None = None
+    ) -> list[RunEvent]:
+        """The run's events with ``seq > after``, oldest first, at most ``limit`` of them."""
+        ...
+
+    async def last_event_seq(self, run_id: str) -> int:
+        """The seq of the run's last appended event; 0 when it has none."""
+        ...
+
+    async def delete_events(self, run_id: str) -> int:
+        """Drop the run's whole log; return how many events were removed."""
         ...
 
 

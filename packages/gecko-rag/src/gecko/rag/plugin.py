@@ -34,6 +34,16 @@ def register_storage(register: StorageRegistrar) -> None:
         "gecko.rag.stores.milvus:MilvusStore.open",
         kind="vector",
     )
+    register(
+        ["postgres+pgvector", "postgresql+pgvector"],
+        "gecko.rag.stores.pgvector:PgVectorStore.open",
+        kind="vector",
+    )
+    register(
+        ["qdrant", "qdrant+http", "qdrant+https"],
+        "gecko.rag.stores.qdrant:QdrantStore.open",
+        kind="vector",
+    )
 
 
 @hookimpl

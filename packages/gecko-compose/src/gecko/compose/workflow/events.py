@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from gecko.compose.errors import RunCancelledError, WorkflowTimeoutError
+from gecko.compose.workflow.execution import ExecutionLog
 from gecko.core.events import Event, EventBus
 
 
@@ -95,18 +97,31 @@ class Emitter:
     An event nobody subscribed to is not even built.
     """
 
-    __slots__ = ("bus", "run_id", "workflow")
+    __slots__ = ("bus", "log", "run_id", "workflow")
 
-    def __init__(self, bus: EventBus, workflow: str, run_id: str) -> None:
+    def __init__(
+        self,
+        bus: EventBus | None,
+        workflow: str,
+        run_id: str,
+        log: ExecutionLog | None = None,
+    ) -> None:
         self.bus = bus
         self.workflow = workflow
         self.run_id = run_id
+        self.log = log  # the run's execution events (see ``execution``)
+
+    def _wanted(self, topic: str) -> bool:
+        return self.bus is not None and self.bus.has_subscribers(topic)
 
     async def _publish(self, event: Event) -> None:
+        assert self.bus is not None
         await self.bus.publish(event)
 
     async def started(self, resumed: bool) -> None:
-        if not self.bus.has_subscribers(WorkflowStarted.TOPIC):
+        if self.log is not None:
+            await self.log.emit("resumed" if resumed else "started", {})
+        if not self._wanted(WorkflowStarted.TOPIC):
             return
         await self._publish(
             WorkflowStarted.model_construct(
@@ -115,7 +130,9 @@ class Emitter:
         )
 
     async def completed(self, output: Any, summary: dict[str, Any]) -> None:
-        if not self.bus.has_subscribers(WorkflowCompleted.TOPIC):
+        if self.log is not None:
+            await self.log.emit("completed", {"output": output})
+        if not self._wanted(WorkflowCompleted.TOPIC):
             return
         await self._publish(
             WorkflowCompleted.model_construct(
@@ -124,7 +141,11 @@ class Emitter:
         )
 
     async def failed(self, error: BaseException, summary: dict[str, Any]) -> None:
-        if not self.bus.has_subscribers(WorkflowFailed.TOPIC):
+        if self.log is not None:
+            await self.log.emit(
+                _ended(error), {"error": str(error), "error_type": type(error).__name__}
+            )
+        if not self._wanted(WorkflowFailed.TOPIC):
             return
         await self._publish(
             WorkflowFailed.model_construct(
@@ -137,7 +158,9 @@ class Emitter:
         )
 
     async def node_started(self, node: str, step: int) -> None:
-        if not self.bus.has_subscribers(NodeStarted.TOPIC):
+        if self.log is not None:
+            await self.log.emit("node_started", {"node": node, "step": step})
+        if not self._wanted(NodeStarted.TOPIC):
             return
         await self._publish(
             NodeStarted.model_construct(
@@ -148,7 +171,18 @@ class Emitter:
     async def node_completed(
         self, node: str, step: int, duration: float, attempts: int, output: Any
     ) -> None:
-        if not self.bus.has_subscribers(NodeCompleted.TOPIC):
+        if self.log is not None:
+            await self.log.emit(
+                "node_completed",
+                {
+                    "node": node,
+                    "step": step,
+                    "duration": duration,
+                    "attempts": attempts,
+                    "output": output,
+                },
+            )
+        if not self._wanted(NodeCompleted.TOPIC):
             return
         await self._publish(
             NodeCompleted.model_construct(
@@ -164,7 +198,18 @@ class Emitter:
         )
 
     async def node_failed(self, node: str, step: int, error: BaseException, attempts: int) -> None:
-        if not self.bus.has_subscribers(NodeFailed.TOPIC):
+        if self.log is not None:
+            await self.log.emit(
+                "node_failed",
+                {
+                    "node": node,
+                    "step": step,
+                    "error": str(error),
+                    "error_type": type(error).__name__,
+                    "attempts": attempts,
+                },
+            )
+        if not self._wanted(NodeFailed.TOPIC):
             return
         await self._publish(
             NodeFailed.model_construct(
@@ -181,7 +226,18 @@ class Emitter:
     async def node_retrying(
         self, node: str, step: int, attempt: int, delay: float, error: BaseException
     ) -> None:
-        if not self.bus.has_subscribers(NodeRetrying.TOPIC):
+        if self.log is not None:
+            await self.log.emit(
+                "node_retrying",
+                {
+                    "node": node,
+                    "step": step,
+                    "attempt": attempt,
+                    "delay": delay,
+                    "error": f"{type(error).__name__}: {error}",
+                },
+            )
+        if not self._wanted(NodeRetrying.TOPIC):
             return
         await self._publish(
             NodeRetrying.model_construct(
@@ -196,10 +252,26 @@ class Emitter:
         )
 
     async def node_skipped(self, node: str, step: int) -> None:
-        if not self.bus.has_subscribers(NodeSkipped.TOPIC):
+        if self.log is not None:
+            await self.log.emit("node_skipped", {"node": node, "step": step})
+        if not self._wanted(NodeSkipped.TOPIC):
             return
         await self._publish(
             NodeSkipped.model_construct(
                 source=self.workflow, run_id=self.run_id, node=node, step=step
             )
         )
+
+    async def lifecycle(self, event: str, **data: Any) -> None:
+        """A lifecycle transition with no event type of its own (suspended, interrupted)."""
+        if self.log is not None:
+            await self.log.emit(event, data)
+
+
+def _ended(error: BaseException) -> str:
+    """The execution event a run's error ends it with."""
+    if isinstance(error, RunCancelledError):
+        return "cancelled"
+    if isinstance(error, WorkflowTimeoutError):
+        return "timed_out"
+    return "failed"

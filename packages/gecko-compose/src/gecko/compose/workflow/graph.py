@@ -9,6 +9,8 @@ not part of waves: when their condition holds they act as a jump.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +63,8 @@ class Graph:
     version: int = 0
     _analysis: Analysis | None = None
     _waves: dict[tuple[str, ...], Wave] = field(default_factory=dict)
+    _validated: tuple[int, bool] | None = None  # (version, allow_cycles) last validated
+    _fingerprint: str | None = None
 
     # --- building ----------------------------------------------------------------------
 
@@ -100,11 +104,45 @@ class Graph:
         self._changed()
 
     def _changed(self) -> None:
+        self._validated = None
+        self._fingerprint = None
         self.version += 1
         self._analysis = None
         self._waves = {}
 
     # --- validation ----------------------------------------------------------------------
+
+    def ensure_valid(self, *, allow_cycles: bool) -> None:
+        """``validate`` unless this version of the graph was validated already."""
+        if self._validated != (self.version, allow_cycles):
+            self.validate(allow_cycles=allow_cycles)
+
+    def fingerprint(self) -> str:
+        """A hash of the graph's shape (nodes, edges, conditional or not, entry point)."""
+        if self._fingerprint is None:
+            shape: dict[str, Any] = {
+                "nodes": list(self.nodes),
+                "edges": [[e.source, e.target, e.condition is not None] for e in self.edges],
+                "entry": self.entry,
+            }
+            catches = {
+                name: [
+                    [error if isinstance(error, str) else error.__qualname__, target]
+                    for error, target in spec.catch
+                ]
+                for name, spec in self.nodes.items()
+                if getattr(spec, "catch", ())
+            }
+            if catches:  # absent otherwise, so graphs without catch keep their fingerprint
+                shape["catch"] = catches
+            undo = {
+                n: s.compensate for n, s in self.nodes.items() if getattr(s, "compensate", None)
+            }
+            if undo:
+                shape["compensate"] = undo
+            encoded = json.dumps(shape, sort_keys=True).encode()
+            self._fingerprint = hashlib.sha256(encoded).hexdigest()[:16]
+        return self._fingerprint
 
     def validate(self, *, allow_cycles: bool) -> None:
         if not self.nodes:
@@ -119,6 +157,13 @@ class Graph:
         for edge in self.edges:
             self.require_node(edge.source, f"edge {edge.source!r} -> {edge.target!r}")
             self.require_node(edge.target, f"edge {edge.source!r} -> {edge.target!r}")
+        for name, spec in self.nodes.items():
+            for error, fallback in getattr(spec, "catch", ()):
+                what = error if isinstance(error, str) else error.__name__
+                self.require_node(fallback, f"node {name!r}: catch of {what}")
+            undo = getattr(spec, "compensate", None)
+            if undo is not None:
+                self.require_node(undo, f"node {name!r}: compensate")
         if not allow_cycles:
             cycle = self.find_cycle()
             if cycle is not None:
@@ -129,6 +174,7 @@ class Graph:
                     "(loops then stop when an edge condition turns false or at max_steps)",
                     cycle=cycle,
                 )
+        self._validated = (self.version, allow_cycles)
 
     def require_node(self, name: str, what: str) -> None:
         if name not in self.nodes:

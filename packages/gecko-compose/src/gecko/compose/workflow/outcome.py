@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from gecko.compose.errors import ComposeError, UnknownNodeError
+from gecko.compose.interrupts import Interrupt
 from gecko.compose.nodes import END, Next
 from gecko.compose.targets import TargetKind
 from gecko.compose.team import MemberResult
-from gecko.compose.workflow.executor import NodeSpec
+from gecko.compose.workflow.calls import NodeSpec
 from gecko.compose.workflow.state import NodeDiff, Reducer, StateView
 
 logger = logging.getLogger(__name__)
@@ -28,11 +29,13 @@ class NodeOutcome:
 
     __slots__ = (
         "attempts",
+        "caught",
         "diff",
         "duration",
         "error",
         "input",
         "internal",
+        "interrupts",
         "jump",
         "node",
         "output",
@@ -50,6 +53,8 @@ class NodeOutcome:
         self.diff: NodeDiff | None = None
         self.error: BaseException | None = None
         self.internal = False  # the error is the engine's own (raised as is, not wrapped)
+        self.interrupts: list[Interrupt] | None = None  # the node stopped to ask (ctx.interrupt)
+        self.caught: BaseException | None = None  # a failure ``catch`` sent to a fallback
         self.attempts = 1
         self.duration = 0.0
         self.resumed = False  # restored from a checkpoint instead of run
@@ -69,7 +74,13 @@ class NodeOutcome:
             "attempts": self.attempts,
             "duration": self.duration,
             "next": self.jump.node if self.jump is not None else None,
+            **({"caught": describe_error(self.caught)} if self.caught is not None else {}),
         }
+
+
+def describe_error(error: BaseException) -> dict[str, str]:
+    """A failure as stored: its type's name and its message."""
+    return {"type": type(error).__name__, "message": str(error)}
 
 
 def interpret(

@@ -10,6 +10,11 @@ entries of all checkpoints of a run, in order, describe the run incrementally:
   nodes, a new wave's sources after a jump, and the plan of the next step;
 - ``failed`` / ``end``: the run failed (error) or completed (which nodes' outputs
   make the result);
+- ``interrupted``: nodes of the open step asked questions (key -> node, payload);
+- ``suspended``: the run stopped at a step boundary on request (``wf.suspend``);
+- ``compensating`` / ``compensated``: after a failure, the undo nodes of completed nodes
+  run (latest first), each recorded when done;
+- ``answers``: answers to them arrived (key -> value);
 - ``snapshot``: everything folded up to some checkpoint (written by compaction and
   by replay forks).
 
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gecko.compose.errors import CheckpointCorruptError, CheckpointVersionError
+from gecko.compose.interrupts import Interrupt
 from gecko.compose.workflow import codec
 from gecko.core.errors import CorruptDataError
 from gecko.core.protocols import Checkpoint
@@ -40,7 +46,8 @@ class RunRecord:
     run_id: str
     workflow: str | None = None
     graph: str | None = None
-    status: str = "running"  # completed, failed, cancelled, timed_out
+    status: str = "running"  # suspended, interrupted, compensating, completed, failed, ...
+    final: bool = False  # completed, or cancelled on request: resume returns, never runs
     input: Any = None
     state: dict[str, Any] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
@@ -61,6 +68,19 @@ class RunRecord:
     started_at: float | None = None
     updated_at: float | None = None
     forked_from: dict[str, Any] | None = None
+    interrupts: dict[str, dict[str, Any]] = field(default_factory=dict)  # asked in the open step
+    answers: dict[str, Any] = field(default_factory=dict)  # every answer received (encoded)
+    owners: dict[str, str] = field(default_factory=dict)  # interrupt key -> the node it belongs to
+    # a fallback node -> the failure (type, message, node) it handles
+    caught: dict[str, dict[str, Any]] = field(default_factory=dict)
+    compensations: list[list[str]] = field(default_factory=list)  # [done node, undo node]
+    compensated: list[str] = field(default_factory=list)  # done nodes already undone
+
+    def pending_interrupts(self) -> dict[str, dict[str, Any]]:
+        """The open step's interrupts still waiting for an answer (none unless interrupted)."""
+        if self.status != "interrupted":
+            return {}
+        return {k: v for k, v in self.interrupts.items() if k not in self.answers}
 
     def apply(self, entry: dict[str, Any]) -> None:
         kind = entry.get("kind")
@@ -75,9 +95,26 @@ class RunRecord:
         elif kind == "failed":
             self.status = str(entry.get("status") or "failed")  # or cancelled / timed_out
             self.error = entry.get("error")
+            # wf.cancel (not a task cancelled), or a failure whose compensations ran: final
+            self.final = bool(entry.get("requested") or entry.get("compensated"))
+        elif kind == "suspended":
+            self.status = "suspended"
+        elif kind == "compensating":
+            self.status = "compensating"
+            self.error = {**(entry.get("error") or {}), "node": entry.get("node")}
+        elif kind == "compensated":
+            self.compensated.append(str(entry["node"]))
         elif kind == "end":
+            self.final = True
             self.status = "completed"
             self.result_from = list(entry.get("result_from") or [])
+        elif kind == "interrupted":
+            self.status = "interrupted"
+            self.interrupts = dict(entry["interrupts"])
+            for key, asked in self.interrupts.items():
+                self.owners[key] = str(asked["node"])
+        elif kind == "answers":
+            self.answers.update(entry["answers"])
         else:
             raise CorruptDataError(
                 f"run {self.run_id!r} has a checkpoint entry of unknown kind {kind!r}"
@@ -96,6 +133,9 @@ class RunRecord:
         self.pending = {}
         self.status = "running"
         self.started_at = entry.get("started_at")
+        self.interrupts, self.answers, self.owners, self.caught = {}, {}, {}, {}
+        self.compensations = []
+        self.compensated = []
 
     def _apply_step(self, entry: dict[str, Any]) -> None:
         done: list[list[str]] = []
@@ -111,9 +151,13 @@ class RunRecord:
             self.state.update(node.get("writes") or {})
             self.history[name] = node.get("output")
             self.executions += 1
+            self.caught.pop(name, None)  # a fallback that ran has handled its failure
+            if node.get("caught") is not None and node.get("next") is not None:
+                self.caught[str(node["next"])] = {"node": name, **node["caught"]}
             if node.get("next") is None:
                 done.append([name, "done"])
         self.state.update(entry.get("reduced") or {})
+        self.compensations.extend(entry.get("compensate") or ())
         if entry.get("wave") is not None:
             self.wave = list(entry["wave"])
             self.resolved = []
@@ -123,6 +167,7 @@ class RunRecord:
         self.plan = list(entry.get("plan") or [])
         self.step = int(entry["step"]) + 1
         self.pending = {}
+        self.interrupts = {}
         self.status = "running"
         self.error = None
 
@@ -141,6 +186,13 @@ class RunRecord:
             "executions",
             "started_at",
             "forked_from",
+            "interrupts",
+            "answers",
+            "owners",
+            "final",
+            "caught",
+            "compensations",
+            "compensated",
         ):
             if name in entry:
                 setattr(self, name, entry[name])
@@ -168,6 +220,13 @@ class RunRecord:
             "executions": self.executions,
             "started_at": self.started_at,
             "forked_from": self.forked_from,
+            "interrupts": self.interrupts,
+            "answers": self.answers,
+            "owners": self.owners,
+            "final": self.final,
+            "caught": self.caught,
+            "compensations": self.compensations,
+            "compensated": self.compensated,
         }
 
     def encoded_result(self) -> Any:
@@ -309,6 +368,19 @@ class RunSnapshot:
     result: Any
     error: dict[str, Any] | None
     forked_from: dict[str, Any] | None
+    interrupts: list[Interrupt] = field(default_factory=list)
+
+
+def pending_of(record: RunRecord, *, strict: bool = True) -> list[Interrupt]:
+    """The run's interrupts waiting for an answer, with decoded payloads."""
+    return [
+        Interrupt(
+            key,
+            str(asked.get("path") or asked["node"]),
+            codec.decode(asked.get("payload"), strict=strict),
+        )
+        for key, asked in record.pending_interrupts().items()
+    ]
 
 
 def snapshot_of(record: RunRecord, *, strict: bool = True) -> RunSnapshot:
@@ -329,4 +401,5 @@ def snapshot_of(record: RunRecord, *, strict: bool = True) -> RunSnapshot:
         else None,
         error=record.error,
         forked_from=record.forked_from,
+        interrupts=pending_of(record, strict=strict),
     )

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from gecko.compose.interrupts import Interrupt
 from gecko.core.output import AgentOutput, TokenUsage
 
 
@@ -28,6 +29,7 @@ class ExecutionSummary:
     nodes_run: list[str] = field(default_factory=list)
     nodes_skipped: list[str] = field(default_factory=list)
     nodes_resumed: list[str] = field(default_factory=list)
+    compensated: list[str] = field(default_factory=list)  # nodes undone after a failure
     node_durations: dict[str, float] = field(default_factory=dict)
     retries: int = 0
     checkpoints: int = 0
@@ -94,7 +96,11 @@ def usage_of(output: Any) -> TokenUsage | None:
 
 @dataclass
 class WorkflowRun:
-    """Everything a run produced (``execute(..., return_run=True)``)."""
+    """Everything a run produced (``execute(..., return_run=True)``).
+
+    ``status`` is ``completed``, or ``interrupted`` with ``interrupts`` waiting for answers
+    (``output`` is then None).
+    """
 
     run_id: str
     status: str
@@ -102,3 +108,4 @@ class WorkflowRun:
     state: dict[str, Any]
     history: dict[str, Any]
     summary: ExecutionSummary
+    interrupts: list[Interrupt] = field(default_factory=list)

@@ -2,48 +2,51 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 
+from gecko.compose.context import WorkflowContext
 from gecko.compose.errors import (
-    CheckpointCorruptError,
+    InterruptError,
+    RunCancelledError,
     RunExistsError,
+    RunFailedError,
+    RunInterrupted,
     RunNotFoundError,
+    RunSuspended,
     WorkflowValidationError,
 )
+from gecko.compose.limits import Limits, as_limits
+from gecko.compose.targets import TargetKind
 from gecko.compose.workflow import codec
-from gecko.compose.workflow.engine import Run
-from gecko.compose.workflow.executor import build_node, check_timeout
-from gecko.compose.workflow.graph import Graph
-from gecko.compose.workflow.lease import DEFAULT_TTL, RunClaim, supports_leases
-from gecko.compose.workflow.persistence import (
-    Checkpointer,
+from gecko.compose.workflow.calls import build_node, check_timeout
+from gecko.compose.workflow.checkpointer import (
     CheckpointStrategy,
     compact_checkpoints,
     load_checkpoints,
     load_record,
 )
+from gecko.compose.workflow.graph import Graph
+from gecko.compose.workflow.lease import DEFAULT_TTL, RunClaim
+from gecko.compose.workflow.lifecycle import STATUSES, RunHandle, RunInfo, info_of, until_under_way
 from gecko.compose.workflow.record import (
     FORMAT,
     CheckpointInfo,
-    RunRecord,
     RunSnapshot,
     describe,
-    fold,
     snapshot_of,
 )
-from gecko.compose.workflow.resume import restore
+from gecko.compose.workflow.runners import DEFAULT_RUNNER, Runner, get_runner
 from gecko.compose.workflow.state import Reducer, check_state_key
-from gecko.compose.workflow.summary import ExecutionSummary, WorkflowRun
+from gecko.compose.workflow.storage import RunStorage
+from gecko.compose.workflow.summary import WorkflowRun
 from gecko.core.errors import ConfigurationError
 from gecko.core.protocols import CheckpointStore
 from gecko.core.retry import RetryPolicy
@@ -62,8 +65,11 @@ class Workflow:
 
     See ``docs/workflows.md``. ``storage`` is a CheckpointStore or a URL
     (``memory://``, ``sqlite:///path.db``, ``redis://...``) opened on first use;
-    without it nothing is persisted and runs cannot be resumed.
+    without it nothing is persisted and runs cannot be resumed. ``runner`` is where
+    runs execute: ``"local"`` (this process) or a plugin's URL (``temporal://...``).
     """
+
+    _gecko_target_kind = TargetKind.WORKFLOW
 
     def __init__(
         self,
@@ -82,10 +88,12 @@ class Workflow:
         durability: str = "sync",
         lease_ttl: float = DEFAULT_TTL,
         max_concurrency: int | None = None,
+        runner: Runner | str = DEFAULT_RUNNER,
+        event_log: int | None = None,
+        limits: Limits | Mapping[str, int] | None = None,
     ) -> None:
         check_str("workflow name", name)
-        if storage is not None and not isinstance(storage, str):
-            _check_store(storage)
+        self._storage = RunStorage(storage)
         try:
             self.checkpoint_strategy = CheckpointStrategy(checkpoint_strategy)
         except ValueError:
@@ -105,6 +113,9 @@ class Workflow:
                 )
         check_int("keep_checkpoints", keep_checkpoints, minimum=1, allow_none=True)
         check_int("max_concurrency", max_concurrency, minimum=1, allow_none=True)
+        check_int("event_log", event_log, minimum=1, allow_none=True)
+        self.limits = as_limits(limits)
+        self.event_log = event_log
         self.max_concurrency = max_concurrency
         self.lease_ttl = check_number(
             "lease_ttl",
@@ -113,11 +124,12 @@ class Workflow:
             unit="seconds",
             hint="seconds a dead worker's run stays claimed before another process may resume it",
         )
-        if durability not in ("sync", "async"):
+        if durability not in ("sync", "step", "async"):
             raise ConfigurationError(
-                f"durability must be 'sync' or 'async', got {durability!r}",
-                hint="'sync': each checkpoint is stored before the next step starts; 'async': "
-                "checkpoints are written in the background while the run goes on",
+                f"durability must be 'sync', 'step' or 'async', got {durability!r}",
+                hint="'sync': each node's completion is stored as it finishes; 'step': once per "
+                "step, the nodes of a parallel step together; 'async': checkpoints are written "
+                "in the background while the run goes on",
             )
         self.name = name
         self.storage = storage
@@ -131,12 +143,10 @@ class Workflow:
         self.event_bus = event_bus
         self.keep_checkpoints = keep_checkpoints
         self._graph = Graph()
-        self._validated = -1
-        self._fingerprint: tuple[int, str] | None = None
-        self._store: CheckpointStore | None = storage if not isinstance(storage, str) else None
-        self._owns_store = False
-        self._store_lock = anyio.Lock()
         self._active: set[str] = set()
+        self.runner = runner
+        self._runner: Runner | None = None
+        self._tasks: dict[str, asyncio.Task[Any]] = {}  # runs started here (start())
 
     def __repr__(self) -> str:
         return f"Workflow(name={self.name!r}, nodes={len(self._graph.nodes)}, edges={len(self._graph.edges)})"
@@ -150,11 +160,41 @@ class Workflow:
         *,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
+        tags: Sequence[str] = (),
+        catch: Mapping[type[BaseException] | str, str] | None = None,
+        compensate: str | None = None,
     ) -> Self:
-        """Add a node: a sync/async function, an Agent, a Team or a Workflow (sub-workflow)."""
+        """Add a node: a sync/async function, an Agent, a Team or a Workflow (sub-workflow).
+
+        ``tags`` name the node for ``limits`` (``"tag:<name>"``). ``catch`` routes a failure
+        (after the retries) to a fallback node: ``{TimeoutError: "use_cache"}``; the first
+        matching type wins, the fallback gets the failed node's input and ``ctx.error``.
+        ``compensate`` names the node that undoes this one: once this node succeeded, if the
+        run later fails for good, it runs (latest first) with this node's output as input.
+        """
         if node is self:
             raise WorkflowValidationError(f"workflow {self.name!r} cannot be a node of itself")
-        self._graph.add_node(name, build_node(name, node, retry=retry, timeout=timeout))
+        if isinstance(tags, str):
+            tags = (tags,)
+        spec = build_node(
+            name, node, retry=retry, timeout=timeout, tags=tuple(tags), catch=catch,
+            compensate=compensate,
+        )  # fmt: skip
+        self._graph.add_node(name, spec)
+        return self
+
+    def add_human(self, name: str, prompt: Any = None) -> Self:
+        """Add a node that asks a person: an interrupt keyed by ``name``.
+
+        Its payload is ``{"prompt": prompt, "input": <the node's input>}``; the run waits
+        (``interrupted``) until ``resume(session_id, answers={name: answer})``, and the
+        answer becomes the node's output.
+        """
+        check_str("human node name", name)
+        spec = build_node(
+            name, human_node(name, prompt), retry=None, timeout=None, kind_name="human"
+        )
+        self._graph.add_node(name, spec)
         return self
 
     def add_edge(
@@ -183,11 +223,9 @@ class Workflow:
     def validate(self) -> None:
         """Check the graph; raises WorkflowValidationError (a cycle error shows the cycle path)."""
         self._graph.validate(allow_cycles=self.allow_cycles)
-        self._validated = self._graph.version
 
     def _ensure_valid(self) -> None:
-        if self._validated != self._graph.version:
-            self.validate()
+        self._graph.ensure_valid(allow_cycles=self.allow_cycles)
 
     def layers(self) -> list[list[str]]:
         """The static execution layers from the entry point (every edge taken)."""
@@ -200,17 +238,7 @@ class Workflow:
 
     def fingerprint(self) -> str:
         """A hash of the graph's shape, stored with each run to notice changes on resume."""
-        graph = self._graph
-        if self._fingerprint is not None and self._fingerprint[0] == graph.version:
-            return self._fingerprint[1]
-        shape = {
-            "nodes": list(graph.nodes),
-            "edges": [[e.source, e.target, e.condition is not None] for e in graph.edges],
-            "entry": graph.entry,
-        }
-        digest = hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
-        self._fingerprint = (graph.version, digest)
-        return digest
+        return self._graph.fingerprint()
 
     # --- running -------------------------------------------------------------------------------
 
@@ -224,6 +252,7 @@ class Workflow:
         state: Mapping[str, Any] | None = None,
         return_run: bool = False,
         wait: bool = False,
+        runner: Runner | str | None = None,
     ) -> Any:
         """Run the workflow on ``input`` and return the result.
 
@@ -233,7 +262,8 @@ class Workflow:
         continue one). ``return_run=True`` returns a WorkflowRun (output, state,
         history, summary) instead. A run has one owner at a time: while another
         worker executes ``session_id``, this raises RunInProgressError, or with
-        ``wait=True`` waits for that worker's lease to end first.
+        ``wait=True`` waits for that worker's lease to end first. ``runner`` overrides
+        the workflow's runner for this run.
         """
         self._ensure_valid()
         start = start_node or self._graph.entry
@@ -244,11 +274,17 @@ class Workflow:
         initial = {}
         for key, value in (state or {}).items():
             initial[check_state_key(key)] = value
-        target = await self._own_target()
-        run = await self._start(
-            input, run_id, start, initial, timeout, target, new=session_id is None, wait=wait
+        run = await self._runner_for(runner).execute(
+            self,
+            input,
+            run_id=run_id,
+            start_node=start,
+            state=initial,
+            timeout=timeout,
+            fresh_id=session_id is None,
+            wait=wait,
         )
-        return run if return_run else run.output
+        return _returned(run, return_run)
 
     async def resume(
         self,
@@ -257,6 +293,8 @@ class Workflow:
         timeout: float | None = None,
         return_run: bool = False,
         wait: bool = False,
+        runner: Runner | str | None = None,
+        answers: Mapping[str, Any] | None = None,
     ) -> Any:
         """Continue run ``session_id`` from its last checkpoint; return its result.
 
@@ -265,12 +303,94 @@ class Workflow:
         stored result without running anything. While another worker executes the
         run this raises RunInProgressError (naming it and when its lease expires),
         or with ``wait=True`` waits for the lease, then resumes or returns the result.
+        ``answers`` answer an interrupted run's pending interrupts by key (some or all:
+        while any is pending the run stays interrupted and this raises RunInterrupted).
         """
         self._ensure_valid()
         check_timeout(timeout, "resume()")
         await self._require_store("resume")
-        run = await self._resume(_run_id(session_id), timeout, await self._own_target(), wait)
-        return run if return_run else run.output
+        if answers is not None and not isinstance(answers, Mapping):
+            raise InterruptError(
+                f"answers must be a mapping of interrupt key to answer, got {answers!r}",
+                hint='resume(session_id, answers={"approve": True})',
+            )
+        run = await self._runner_for(runner).resume(
+            self, _run_id(session_id), timeout=timeout, wait=wait, answers=answers
+        )
+        return _returned(run, return_run)
+
+    async def start(
+        self,
+        input: Any = None,
+        session_id: str | None = None,
+        start_node: str | None = None,
+        timeout: float | None = None,
+        *,
+        state: Mapping[str, Any] | None = None,
+        runner: Runner | str | None = None,
+    ) -> RunHandle:
+        """Start a run in the background and return its handle once it is under way.
+
+        The run executes in a task of this event loop (asyncio); ``handle.result()``
+        waits for it, ``handle.cancel()`` / ``suspend()`` stop it, and ``wf.handle(id)``
+        in any process with the same storage sees it too.
+        """
+        run_id = _run_id(session_id) if session_id is not None else uuid.uuid4().hex
+        self._ensure_valid()
+        loop = asyncio.get_running_loop()
+        call = self.execute(
+            input, run_id, start_node, timeout, state=state, return_run=True, runner=runner
+        )
+        task = loop.create_task(call, name=f"gecko run {run_id}")
+        self._tasks[run_id] = task
+        task.add_done_callback(lambda done: self._forget(run_id, done))
+        handle = RunHandle(self, run_id, task)
+        await until_under_way(self, run_id, task)
+        return handle
+
+    def handle(self, session_id: str) -> RunHandle:
+        """A handle to run ``session_id``, started here or by any process sharing the storage."""
+        run_id = _run_id(session_id)
+        return RunHandle(self, run_id, self._tasks.get(run_id))
+
+    async def cancel(self, session_id: str, *, runner: Runner | str | None = None) -> str:
+        """Cancel the run wherever it executes; return its status afterwards.
+
+        Running nodes are cancelled at once and the run ends ``cancelled`` (final: it
+        never resumes). A run nobody executes (crashed, suspended, interrupted, failed)
+        is marked cancelled here; a completed or cancelled run is left as is.
+        """
+        return await self._runner_for(runner).cancel(self, _run_id(session_id))
+
+    async def suspend(self, session_id: str, *, runner: Runner | str | None = None) -> str:
+        """Stop the run at its next node boundary, everything so far stored; its status.
+
+        ``resume`` continues a suspended run exactly where it stopped.
+        """
+        return await self._runner_for(runner).suspend(self, _run_id(session_id))
+
+    async def runs(self, status: str | None = None, *, prefix: str = "") -> list[RunInfo]:
+        """The runs in this workflow's store (optionally only those with ``status``)."""
+        if status is not None and status not in STATUSES:
+            raise ConfigurationError(
+                f"unknown run status {status!r}", hint=f"one of {', '.join(STATUSES)}"
+            )
+        store = await self._require_store("list")
+        found = []
+        for run_id in await store.list_runs(prefix):
+            try:
+                record = await load_record(store, run_id)
+            except RunNotFoundError:
+                continue  # deleted meanwhile
+            if status is None or record.status == status:
+                found.append(info_of(record))
+        return found
+
+    def _forget(self, run_id: str, task: asyncio.Task[Any]) -> None:
+        if self._tasks.get(run_id) is task:
+            del self._tasks[run_id]
+        if not task.cancelled() and task.exception() is not None:
+            logger.debug("run %r ended with %r", run_id, task.exception())
 
     async def replay(
         self,
@@ -281,6 +401,7 @@ class Workflow:
         update_state: Mapping[str, Any] | None = None,
         timeout: float | None = None,
         return_run: bool = False,
+        runner: Runner | str | None = None,
     ) -> Any:
         """Time travel: run again from checkpoint ``seq`` of ``session_id`` as a new run (a fork).
 
@@ -304,8 +425,8 @@ class Workflow:
         record.forked_from = {"run_id": session_id, "seq": record.seq}
         record.run_id = new_id
         if record.status in ("failed", "cancelled", "timed_out"):
-            record.status, record.error = "running", None
-        async with self._claim(new_id, store) as claim:
+            record.status, record.error, record.final = "running", None, False
+        async with self._claim(new_id, store):
             if await store.get_checkpoint(new_id) is not None:
                 raise RunExistsError(
                     f"run {new_id!r} already exists", hint="pick another new_session_id"
@@ -313,8 +434,8 @@ class Workflow:
             await store.append_checkpoint(
                 new_id, {"format": FORMAT, "entries": [record.snapshot_entry()]}
             )
-            run = await self._continue(record, new_id, timeout, await self._own_target(), 1, claim)
-        return run if return_run else run.output
+        run = await self._runner_for(runner).resume(self, new_id, timeout=timeout)
+        return _returned(run, return_run)
 
     # --- inspecting and maintaining checkpoints ----------------------------------------------------
 
@@ -335,13 +456,15 @@ class Workflow:
         return await compact_checkpoints(store, _run_id(session_id), through_seq)
 
     async def aclose(self) -> None:
-        """Close the store this workflow opened from a URL (a store passed in is left open)."""
-        if self._owns_store and self._store is not None:
-            store, self._store = self._store, None
-            self._owns_store = False
-            close = getattr(store, "close", None)
-            if close is not None:
-                await close()
+        """Cancel runs still going in the background (``start``), then close the store
+        this workflow opened from a URL (a store passed in is left open). A run cancelled
+        this way is recorded ``cancelled`` but may be resumed later (unlike ``cancel``)."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        await self._storage.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -356,187 +479,48 @@ class Workflow:
 
     # --- internals ----------------------------------------------------------------------------------
 
-    async def _open_store(self) -> CheckpointStore | None:
-        if self._store is not None or not isinstance(self.storage, str):
-            return self._store
-        async with self._store_lock:
-            if self._store is None:
-                from gecko.core.factories import create_storage
-
-                store = await create_storage(self.storage, kind="kv")
-                try:
-                    _check_store(
-                        store, f"the store opened from {self.storage.split('://', 1)[0]}://"
-                    )
-                except ConfigurationError:
-                    close = getattr(store, "close", None)
-                    if close is not None:
-                        await close()
-                    raise
-                self._store, self._owns_store = store, True
-        return self._store
-
     async def _require_store(self, what: str) -> CheckpointStore:
-        store = await self._open_store()
-        if store is None:
-            raise RunNotFoundError(
-                f"workflow {self.name!r} has no storage, so it has no runs to {what}",
-                hint="create it with Workflow(..., storage='sqlite:///runs.db') (or another store)",
-            )
-        return store
+        return await self._storage.require(self.name, what)
 
     def _claim(self, run_id: str, store: CheckpointStore | None, wait: bool = False) -> RunClaim:
         return RunClaim(self._active, run_id, store, ttl=self.lease_ttl, wait=wait)
 
-    async def _own_target(self) -> _Target:
-        return _Target(
-            await self._open_store(), self.checkpoint_strategy, self.durability, self.event_bus
+    def _runner_for(self, runner: Runner | str | None) -> Runner:
+        """The runner a run executes on: ``runner`` if given, else the workflow's (resolved once)."""
+        if runner is not None:
+            return get_runner(runner)
+        if self._runner is None:
+            self._runner = get_runner(self.runner)
+        return self._runner
+
+
+def human_node(name: str, prompt: Any) -> Callable[[Any, WorkflowContext], Any]:
+    """The function behind ``add_human``: ask, and return the answer."""
+
+    async def human(value: Any, ctx: WorkflowContext) -> Any:
+        return await ctx.interrupt({"prompt": prompt, "input": value}, key=name)
+
+    human.__qualname__ = f"human({name!r})"
+    return human
+
+
+def _returned(run: WorkflowRun, return_run: bool) -> Any:
+    """What execute/resume return: the run, or its output (RunInterrupted while it waits)."""
+    if return_run:
+        return run
+    if run.status == "interrupted":
+        raise RunInterrupted(run)
+    if run.status == "suspended":
+        raise RunSuspended(run.run_id)
+    if run.status == "cancelled":
+        raise RunCancelledError(run.run_id)
+    if run.status == "failed":  # a final failure (its compensations ran): nothing to resume
+        raise RunFailedError(
+            f"run {run.run_id!r} failed, and what it had done was compensated: it is final",
+            hint="start a new run to try again",
+            run_id=run.run_id,
         )
-
-    def _checkpointer(self, target: _Target, run_id: str, stored: int = 0) -> Checkpointer | None:
-        if target.store is None:
-            return None
-        return Checkpointer(
-            target.store,
-            run_id,
-            strategy=target.strategy,
-            keep_last=self.keep_checkpoints,
-            stored=stored,
-            durability=target.durability,
-        )
-
-    async def _start(
-        self,
-        input: Any,
-        run_id: str,
-        start: str,
-        state: dict[str, Any],
-        timeout: float | None,
-        target: _Target,
-        *,
-        new: bool = False,
-        wait: bool = False,
-    ) -> WorkflowRun:
-        store = target.store
-        async with self._claim(run_id, store, wait) as claim:
-            if store is not None and not new and await store.get_checkpoint(run_id) is not None:
-                raise RunExistsError(
-                    f"run {run_id!r} already has checkpoints",
-                    hint=f"continue it with resume({run_id!r}), or execute with a new session_id",
-                    run_id=run_id,
-                )
-            run = Run(self, run_id, bus=target.bus, checkpointer=self._checkpointer(target, run_id))
-            run.claim = claim
-            run.begin(input, start, state)
-            output = await run.execute(self.timeout if timeout is None else timeout, resumed=False)
-            return _result(run, output)
-
-    async def _resume(
-        self, run_id: str, timeout: float | None, target: _Target, wait: bool = False
-    ) -> WorkflowRun:
-        assert target.store is not None
-        async with self._claim(run_id, target.store, wait) as claim:
-            checkpoints = await load_checkpoints(target.store, run_id)
-            record = await anyio.to_thread.run_sync(fold, run_id, checkpoints)
-            return await self._continue(record, run_id, timeout, target, len(checkpoints), claim)
-
-    async def _continue(
-        self,
-        record: RunRecord,
-        run_id: str,
-        timeout: float | None,
-        target: _Target,
-        stored: int,
-        claim: RunClaim | None = None,
-    ) -> WorkflowRun:
-        if record.workflow not in (None, self.name):
-            logger.warning(
-                "run %r was started by workflow %r, resumed by %r",
-                run_id,
-                record.workflow,
-                self.name,
-            )
-        if record.graph not in (None, self.fingerprint()) and record.status != "completed":
-            raise CheckpointCorruptError(
-                run_id,
-                record.seq,
-                f"it was recorded for another graph (fingerprint {record.graph}) than workflow "
-                f"{self.name!r} has now ({self.fingerprint()})",
-                missing=f"a record of graph {self.fingerprint()}",
-            )
-        run = Run(
-            self, run_id, bus=target.bus, checkpointer=self._checkpointer(target, run_id, stored)
-        )
-        run.claim = claim
-        await anyio.to_thread.run_sync(restore, run, record)
-        if record.status == "completed":
-            run.summary.finish("completed")
-            run.result_from = list(record.result_from or [])
-            return _result(run, run.result())
-        output = await run.execute(self.timeout if timeout is None else timeout, resumed=True)
-        return _result(run, output)
-
-    async def _run_as_node(self, input: Any, *, parent: Run, node: str, step: int) -> WorkflowRun:
-        """Run as a node of ``parent``: a child run id derived from the parent's node execution.
-
-        Without storage of its own, the child checkpoints into the parent's store
-        (with the parent's strategy and durability); if the parent is resumed after
-        a crash inside this node, the child run is resumed (or its stored result
-        returned) instead of starting over.
-        """
-        self._ensure_valid()
-        child_id = f"{parent.run_id}/{node}/{step}"
-        target = await self._own_target()
-        if target.store is None and parent.checkpointer is not None:
-            inherited = parent.checkpointer
-            target = _Target(inherited.store, inherited.strategy, inherited.durability, target.bus)
-        if target.bus is None:
-            target = _Target(target.store, target.strategy, target.durability, parent.bus)
-        if target.store is not None and await target.store.get_checkpoint(child_id) is not None:
-            return await self._resume(child_id, None, target)
-        start = self._graph.entry
-        assert start is not None
-        return await self._start(input, child_id, start, {}, None, target, new=True)
-
-
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """Where and how a run checkpoints, and where it publishes events."""
-
-    store: CheckpointStore | None
-    strategy: CheckpointStrategy
-    durability: str
-    bus: EventBus | None
-
-
-def _result(run: Run, output: Any) -> WorkflowRun:
-    summary: ExecutionSummary = run.summary
-    return WorkflowRun(
-        run_id=run.run_id,
-        status=summary.status,
-        output=output,
-        state=dict(run.state),
-        history=dict(run.history),
-        summary=summary,
-    )
-
-
-def _check_store(store: Any, what: str | None = None) -> None:
-    """Refuse what is no CheckpointStore, naming the lease methods an older store lacks."""
-    if isinstance(store, CheckpointStore):
-        return
-    subject = what or f"storage ({type(store).__name__})"
-    if callable(getattr(store, "append_checkpoint", None)) and not supports_leases(store):
-        raise ConfigurationError(
-            f"{subject} stores checkpoints but implements no run leases "
-            "(acquire_lease, renew_lease, release_lease, get_lease)",
-            hint="implement them (see gecko.core.protocols.CheckpointStore) and prove them with "
-            "gecko.core.testing.CheckpointStoreConformance, or upgrade the store's package",
-        )
-    raise ConfigurationError(
-        f"{subject} is not a CheckpointStore or a storage URL",
-        hint="e.g. storage='sqlite:///runs.db' or storage=await create_storage('memory://')",
-    )
+    return run.output
 
 
 def _run_id(session_id: Any) -> str:

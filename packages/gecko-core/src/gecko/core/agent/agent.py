@@ -15,7 +15,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import anyio
 
@@ -33,6 +33,7 @@ from gecko.core.engine.context import RunContext
 from gecko.core.engine.react import ReActEngine
 from gecko.core.errors import ConfigurationError
 from gecko.core.message import Message
+from gecko.core.models.fallback import FallbackModel
 from gecko.core.output import AgentOutput
 from gecko.core.prompts.template import PromptTemplate
 from gecko.core.protocols import ChatModel, SessionStore, Tool
@@ -59,7 +60,10 @@ class Agent:
         agent = Agent("test", tools=[get_weather], system_prompt="You are terse.")
         output = await agent.run("Weather in Paris?")
 
-    ``model`` is a ChatModel or a model id for ``create_model``. ``storage`` (a
+    ``model`` is a ChatModel or a model id for ``create_model``, or a list of
+    them: a ``FallbackModel`` trying each in turn on rate limits, server and
+    connection errors and timeouts (pass a ``FallbackModel`` to choose the
+    errors). ``storage`` (a
     SessionStore, or a URL opened on first run) with a ``session_id`` persists
     the conversation; ``max_tokens`` bounds the window the model sees (a
     ``TokenMemory`` is created for either); ``memory`` gives your own memory
@@ -71,7 +75,7 @@ class Agent:
 
     def __init__(
         self,
-        model: ChatModel | str,
+        model: ChatModel | str | Sequence[ChatModel | str],
         *,
         name: str = "agent",
         tools: Iterable[ToolLike] = (),
@@ -187,7 +191,9 @@ class Agent:
         observed = bus is not None or stream
         from gecko.core import telemetry
 
-        with telemetry.agent_span(self.name, model=self.engine.model_name) as span:
+        # The GenAI conventions name the agent's model only when it has exactly one.
+        model = None if isinstance(self.model, FallbackModel) else self.engine.model_name
+        with telemetry.agent_span(self.name, model=model) as span:
             try:
                 new = coerce_input(input)
                 system = self._system_messages(prompt_values)
@@ -375,7 +381,9 @@ class Agent:
         await self.aclose()
 
 
-def _resolve_model(model: ChatModel | str) -> ChatModel:
+def _resolve_model(model: ChatModel | str | Sequence[ChatModel | str]) -> ChatModel:
+    if isinstance(model, (list, tuple)):
+        return FallbackModel(model)
     if isinstance(model, str):
         from gecko.core.factories import create_model
 
@@ -386,7 +394,7 @@ def _resolve_model(model: ChatModel | str) -> ChatModel:
             hint="e.g. with_model('openai/gpt-4o-mini') (pip install gecko-models-litellm) "
             "or with_model('test') for the offline scripted model",
         )
-    return model
+    return cast(ChatModel, model)
 
 
 def _toolbox_options(options: Mapping[str, Any] | None) -> dict[str, Any]:

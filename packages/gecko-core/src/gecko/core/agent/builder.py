@@ -2,7 +2,7 @@
 
     agent = (
         AgentBuilder()
-        .with_model("openai/gpt-4o-mini", temperature=0)
+        .with_model("openai/gpt-4o-mini", temperature=0)  # or a list: a fallback chain
         .with_tools([get_weather, calculator])
         .with_storage("sqlite:///./sessions.db")
         .with_session_id("user-42")
@@ -17,8 +17,8 @@ engine).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Union, cast
 
 from typing_extensions import Self
 
@@ -47,14 +47,38 @@ class AgentBuilder:
         self._engine_options: dict[str, Any] = {}
         self._toolbox_options: dict[str, Any] = {}
 
-    def with_model(self, model: ChatModel | str, **options: Any) -> Self:
-        """A ChatModel, or a model id resolved by ``create_model(model, **options)``."""
+    def with_model(
+        self,
+        model: ChatModel | str | Sequence[ChatModel | str],
+        *,
+        fallback_on: type[Exception] | tuple[type[Exception], ...] | None = None,
+        **options: Any,
+    ) -> Self:
+        """A ChatModel, or a model id resolved by ``create_model(model, **options)``.
+
+        A list of them is a fallback chain (a ``FallbackModel``): tried in order,
+        the next one when a call fails with an error in ``fallback_on`` (default:
+        rate limits, 5xx, connection failures and timeouts); ``options`` go to
+        every id of the list.
+        """
+        if isinstance(model, (list, tuple)):
+            from gecko.core.models.fallback import FallbackModel
+
+            self._model = FallbackModel(model, fallback_on=fallback_on, options=options)
+            self._model_options = {}
+            return self
+        if fallback_on is not None:
+            raise ConfigurationError(
+                "fallback_on needs a list of models to fall back to",
+                hint="e.g. with_model(['openai/gpt-4o', 'anthropic/claude-haiku-4-5'], "
+                "fallback_on=(RateLimitError,))",
+            )
         if not isinstance(model, str) and options:
             raise ConfigurationError(
                 "model options are for model ids; configure a model object when creating it",
                 options=sorted(options),
             )
-        self._model = model
+        self._model = cast(Union[ChatModel, str], model)
         self._model_options = options
         return self
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from pydantic import BaseModel
@@ -44,11 +44,15 @@ from gecko.core.errors import (
 )
 from gecko.core.events import EventBus
 from gecko.core.message import Message, ToolCall
+from gecko.core.models.fallback import FallbackModel
 from gecko.core.output import AgentOutput, ModelResponse
 from gecko.core.protocols import ChatModel
 from gecko.core.structure.engine import DEFAULT_TOOL_NAME, StructureEngine, structure_engine
 from gecko.core.tools.toolbox import ToolBox
 from gecko.core.validation import check_int, check_number
+
+if TYPE_CHECKING:
+    from gecko.core.telemetry.metrics import ModelCallMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +70,8 @@ class ReActEngine:
     disables it). ``structure_retries`` is how many rejected structured answers
     are fed back before ``StructuredOutputError``. ``model_timeout`` bounds
     each non-streamed model call (default: ``GECKO_MODEL_TIMEOUT``; ``None``
-    leaves timeouts to the model plugin). ``model_options`` go to every model
+    leaves timeouts to the model plugin; for a ``FallbackModel`` it bounds each
+    model of the chain). ``model_options`` go to every model
     call (``temperature=0``...). Hooks: ``on_turn_start(ctx)``,
     ``on_turn_end(ctx, response)``, ``on_tool_execute(ctx, call, result)``.
     """
@@ -124,6 +129,7 @@ class ReActEngine:
         self.model_name: str = getattr(model, "name", None) or type(model).__name__
         self._supports_tools = bool(getattr(model, "supports_tools", False))
         self._streams = callable(getattr(model, "astream", None))
+        self._measures_itself = bool(getattr(model, "measures_own_calls", False))
         if len(self.toolbox) and not self._supports_tools:
             logger.warning(
                 "model %r does not support tool calling; its %d tools will not be offered",
@@ -190,31 +196,41 @@ class ReActEngine:
             from gecko.core import telemetry
 
             with telemetry.model_span(self.model_name) as span:
-                if stream and self._streams:
-                    response = None
-                    async for chunk in self.model.astream(sent, **request, **self.model_options):  # type: ignore[attr-defined]
-                        if chunk.text:
+                measured = self._measure()
+                try:
+                    if stream and self._streams:
+                        response = None
+                        astream = self.model.astream  # type: ignore[attr-defined]
+                        async for chunk in astream(sent, **request, **self.model_options):
+                            if chunk.text:
+                                event = await emit(
+                                    bus, self._event(TokenEvent, ctx, turn=turn, text=chunk.text)
+                                )
+                                if event is not None:
+                                    yield event
+                            if chunk.response is not None:
+                                response = chunk.response
+                        if response is None:
+                            raise ModelResponseError(
+                                f"model {self.model_name!r} ended its stream without a final "
+                                "response",
+                                model=self.model_name,
+                            )
+                    else:
+                        response = await self._complete(sent, request)
+                        if stream and response.message.text:
                             event = await emit(
-                                bus, self._event(TokenEvent, ctx, turn=turn, text=chunk.text)
+                                bus,
+                                self._event(TokenEvent, ctx, turn=turn, text=response.message.text),
                             )
                             if event is not None:
                                 yield event
-                        if chunk.response is not None:
-                            response = chunk.response
-                    if response is None:
-                        raise ModelResponseError(
-                            f"model {self.model_name!r} ended its stream without a final response",
-                            model=self.model_name,
-                        )
-                else:
-                    response = await self._complete(sent, request)
-                    if stream and response.message.text:
-                        event = await emit(
-                            bus,
-                            self._event(TokenEvent, ctx, turn=turn, text=response.message.text),
-                        )
-                        if event is not None:
-                            yield event
+                except Exception as exc:
+                    if measured is not None:
+                        measured.failed(exc)
+                    raise
+                if measured is not None:
+                    measured.succeeded(response)
                 telemetry.record_usage(
                     span,
                     response.usage,
@@ -407,7 +423,21 @@ class ReActEngine:
             request["tools"] = tools
         return request
 
+    def _measure(self) -> ModelCallMetrics | None:
+        """Metrics of one model call (None: the model measures its own calls, e.g. a chain)."""
+        if self._measures_itself:
+            return None
+        from gecko.core.telemetry import metrics
+
+        return metrics.model_call(self.model_name)
+
     async def _complete(self, messages: list[Message], request: dict[str, Any]) -> ModelResponse:
+        if isinstance(self.model, FallbackModel):
+            # model_timeout bounds each model of the chain, so a hung model falls back.
+            timeout = self.model.timeout if self.model.timeout is not None else self.model_timeout
+            return await self.model.complete(
+                messages, attempt_timeout=timeout, **request, **self.model_options
+            )
         if self.model_timeout is None:
             return await self.model.acompletion(messages, **request, **self.model_options)
         with anyio.move_on_after(self.model_timeout) as scope:

@@ -178,6 +178,17 @@ class EventBus:
         """
         return bool(self._middleware) or bool(self._route(event_topic(event_type)))
 
+    def has_subscribers_within(self, event_type: str, family: str) -> bool:
+        """Whether a subscriber of ``event_type`` asked for the ``family`` of topics itself.
+
+        ``family`` is a topic prefix (``"workflow.execution."``); a subscription counts when
+        its pattern starts with it (``"workflow.execution.*"``, ``"workflow.execution.r1.*"``,
+        an exact topic), not when only a broader pattern (``"workflow.*"``, ``"*"``) matches.
+        Publishers of a newer, more detailed family use it so that subscribers of the broad
+        pattern keep receiving what they did before.
+        """
+        return any(s.topic.startswith(family) for s in self._route(event_topic(event_type)))
+
     def _route(self, event_type: str) -> tuple[_Subscription, ...]:
         routes = self._routes  # a snapshot: (un)subscribing swaps in a new dict
         found = routes.get(event_type)

@@ -2,8 +2,8 @@
 
 Plugin authors need ``hookimpl`` and the protocols typing each hook's ``register``
 callback (``StorageRegistrar``, ``ModelRegistrar``, ``EmbedderRegistrar``,
-``ToolRegistrar``, ``GuardrailRegistrar``, ``ReaderRegistrar``); applications and
-tests can register plugin objects with ``register_plugin`` or ``plugin_registered``.
+``ToolRegistrar``, ``GuardrailRegistrar``, ``ReaderRegistrar``, ``RunnerRegistrar``, ``ExpressionFunctionRegistrar``);
+applications and tests can register plugin objects with ``register_plugin`` or ``plugin_registered``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from gecko.core.plugins.manager import (
 )
 from gecko.core.plugins.registrars import (
     EmbedderRegistrar,
+    ExpressionFunctionRegistrar,
     GuardrailRegistrar,
     ModelRegistrar,
     ReaderRegistrar,
+    RunnerRegistrar,
     StorageRegistrar,
     StoreKind,
     ToolRegistrar,
@@ -33,11 +35,13 @@ from gecko.core.plugins.registry import Registration, Registry, import_object
 __all__ = [
     "ENTRY_POINT_GROUP",
     "EmbedderRegistrar",
+    "ExpressionFunctionRegistrar",
     "GeckoPluginManager",
     "GuardrailRegistrar",
     "ModelRegistrar",
     "PluginInfo",
     "ReaderRegistrar",
+    "RunnerRegistrar",
     "Registration",
     "Registry",
     "StorageRegistrar",

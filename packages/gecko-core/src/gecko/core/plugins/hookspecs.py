@@ -23,9 +23,11 @@ import pluggy
 
 from gecko.core.plugins.registrars import (
     EmbedderRegistrar,
+    ExpressionFunctionRegistrar,
     GuardrailRegistrar,
     ModelRegistrar,
     ReaderRegistrar,
+    RunnerRegistrar,
     StorageRegistrar,
     ToolRegistrar,
 )
@@ -65,6 +67,16 @@ def register_guardrails(register: GuardrailRegistrar) -> None:
 @hookspec
 def register_readers(register: ReaderRegistrar) -> None:
     """``register(extensions, factory)``; factory: ``(**options) -> document reader``."""
+
+
+@hookspec
+def register_runners(register: RunnerRegistrar) -> None:
+    """``register(schemes, factory)``; factory: ``(url) -> Runner`` (see ``gecko.compose.runners``)."""
+
+
+@hookspec
+def register_expression_functions(register: ExpressionFunctionRegistrar) -> None:
+    """``register(name, function)``: a function ``${...}`` workflow expressions may call."""
 
 
 @hookspec

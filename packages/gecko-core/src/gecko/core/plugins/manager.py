@@ -27,9 +27,11 @@ from gecko.core.plugins.registry import Registration, Registry, as_names
 if TYPE_CHECKING:
     from gecko.core.plugins.registrars import (
         EmbedderRegistrar,
+        ExpressionFunctionRegistrar,
         GuardrailRegistrar,
         ModelRegistrar,
         ReaderRegistrar,
+        RunnerRegistrar,
         StorageRegistrar,
         ToolRegistrar,
     )
@@ -39,8 +41,17 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "gecko"
 STORE_KINDS = ("kv", "vector")
 CORE_PLUGIN = "gecko-core"
-CATEGORIES = ("storage", "models", "embedders", "tools", "guardrails", "readers")
-_CASE_INSENSITIVE = {"storage", "models", "embedders", "readers"}
+CATEGORIES = (
+    "storage",
+    "models",
+    "embedders",
+    "tools",
+    "guardrails",
+    "readers",
+    "runners",
+    "expression_functions",
+)
+_CASE_INSENSITIVE = {"storage", "models", "embedders", "readers", "runners"}
 
 
 @dataclass
@@ -279,8 +290,10 @@ if TYPE_CHECKING:  # mypy proves the real callback accepts every documented call
         ToolRegistrar,
         GuardrailRegistrar,
         ReaderRegistrar,
+        RunnerRegistrar,
+        ExpressionFunctionRegistrar,
     ]:
-        return (register, register, register, register, register, register)
+        return (register, register, register, register, register, register, register, register)
 
 
 def _check_storage_meta(meta: dict[str, Any]) -> None:

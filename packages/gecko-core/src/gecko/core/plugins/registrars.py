@@ -82,13 +82,34 @@ class ReaderRegistrar(Protocol):
     def __call__(self, extensions: Names, factory: Factory, /) -> None: ...
 
 
+class RunnerRegistrar(Protocol):
+    """``register(schemes, factory)``; factory: ``(url) -> Runner``.
+
+    A runner executes workflows (``Workflow(runner="temporal://...")``); schemes are
+    case-insensitive, and a bare name (``"local"``) is a scheme too.
+    """
+
+    def __call__(self, schemes: Names, factory: Factory, /) -> None: ...
+
+
+class ExpressionFunctionRegistrar(Protocol):
+    """``register(name, function)``; function: plain Python values in, a JSON-like value out.
+
+    Declarative workflows' ``${...}`` CEL expressions can call it by name.
+    """
+
+    def __call__(self, name: str, function: Factory, /) -> None: ...
+
+
 __all__ = [
     "EmbedderRegistrar",
+    "ExpressionFunctionRegistrar",
     "Factory",
     "GuardrailRegistrar",
     "ModelRegistrar",
     "Names",
     "ReaderRegistrar",
+    "RunnerRegistrar",
     "StorageRegistrar",
     "StoreKind",
     "ToolRegistrar",

@@ -40,6 +40,7 @@ FIRST_PARTY: dict[str, dict[str, str]] = {
         "milvus+https": "gecko-rag",
     },
     "tools": {"knowledge_search": "gecko-rag"},
+    "runners": {"local": "gecko-compose", "temporal": "gecko-temporal"},
 }
 # Any model or embedder provider we do not know is most likely a litellm provider.
 FALLBACK_PROVIDER: dict[str, str] = {
@@ -54,6 +55,8 @@ CATEGORY_NOUN = {
     "tools": "tool",
     "guardrails": "guardrail",
     "readers": "reader for extension",
+    "runners": "workflow runner",
+    "expression_functions": "expression function",
 }
 
 

@@ -11,6 +11,9 @@
   naming the key.
 - ``parse_storage_url`` (-> ``StorageURL``), ``url_scheme`` and ``redact_url`` (for
   messages and logs: passwords never appear).
+- ``RunEventLog`` / ``RunEvent`` and the checks every event log applies
+  (``encode_events``, ``check_keep``, ``check_after``, ``check_limit``,
+  ``check_run_id``, ``decode_event``, ``read_window``; see ``gecko.core.storage.events``).
 
 The URL rule: what stands between ``//`` and the next ``/`` is the *host*
 (lower-cased, without user, password and port) and the rest is the *path*
@@ -22,18 +25,37 @@ The URL rule: what stands between ``//`` and the next ``/`` is the *host*
 
 from __future__ import annotations
 
+from gecko.core.protocols import RunEvent, RunEventLog
 from gecko.core.serialization import dumps, loads
 from gecko.core.storage.base import BaseStore, check_key, check_ttl
+from gecko.core.storage.events import (
+    check_after,
+    check_keep,
+    check_limit,
+    check_run_id,
+    decode_event,
+    encode_events,
+    read_window,
+)
 from gecko.core.storage.url import StorageURL, parse_storage_url, redact_url, url_scheme
 
 __all__ = [
     "BaseStore",
+    "RunEvent",
+    "RunEventLog",
     "StorageURL",
+    "check_after",
+    "check_keep",
     "check_key",
+    "check_limit",
+    "check_run_id",
     "check_ttl",
+    "decode_event",
     "dumps",
+    "encode_events",
     "loads",
     "parse_storage_url",
+    "read_window",
     "redact_url",
     "url_scheme",
 ]

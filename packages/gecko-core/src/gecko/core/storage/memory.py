@@ -1,4 +1,4 @@
-"""``memory://``: an in-process SessionStore and CheckpointStore.
+"""``memory://``: an in-process SessionStore, CheckpointStore and RunEventLog.
 
 Values are kept as JSON text, so what you read back is always a fresh copy and
 a value that could not be persisted by a real backend is rejected here too.
@@ -16,6 +16,7 @@ from typing import Any
 from gecko.core import serialization
 from gecko.core.protocols import Checkpoint, Lease
 from gecko.core.storage.base import BaseStore, check_key, check_ttl
+from gecko.core.storage.memory_events import MemoryEventLog, MemoryEvents
 from gecko.core.storage.url import url_scheme
 from gecko.core.validation import check_number
 
@@ -31,6 +32,7 @@ class _MemoryData:
         self.next_seq: dict[str, int] = {}
         self.leases: dict[str, tuple[str, float]] = {}  # run id -> (holder, monotonic expiry)
         self.lease_lock = threading.Lock()  # a named store may be shared by threads
+        self.events = MemoryEvents()
         self.writes = 0
 
 
@@ -38,8 +40,8 @@ _named: dict[str, _MemoryData] = {}
 _named_lock = threading.Lock()
 
 
-class MemoryStore(BaseStore):
-    """In-memory key-value and checkpoint store. Safe for concurrent tasks of one loop."""
+class MemoryStore(MemoryEventLog, BaseStore):
+    """In-memory key-value, checkpoint and event-log store. Safe for concurrent tasks of one loop."""
 
     supports_ttl = True
 
@@ -50,6 +52,7 @@ class MemoryStore(BaseStore):
                 self._data = _named.setdefault(name, _MemoryData())
         else:
             self._data = _MemoryData()
+        self._events = self._data.events
 
     @classmethod
     async def open(cls, url: str = "memory://", **options: Any) -> MemoryStore:

@@ -43,6 +43,12 @@ ERROR_TYPE = "error.type"
 WORKFLOW_NAME = "gecko.workflow.name"
 WORKFLOW_RUN_ID = "gecko.workflow.run_id"
 WORKFLOW_NODE = "gecko.workflow.node"
+# Model fallback chains (gecko.core.models.fallback).
+MODEL_USED = "gecko.model.used"
+MODEL_ATTEMPTS = "gecko.model.attempts"
+FALLBACK_EVENT = "gecko.model.fallback"
+FALLBACK_FAILED = "gecko.model.failed"
+FALLBACK_NEXT = "gecko.model.next"
 
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
@@ -175,6 +181,28 @@ def mark_error(span: Span, error: BaseException | str) -> None:
     else:
         span.set_attribute(ERROR_TYPE, "error")
         span.set_status(Status(StatusCode.ERROR, error))
+
+
+def record_fallback(failed: str, error: BaseException, next_model: str) -> None:
+    """Add a ``gecko.model.fallback`` event to the current span: ``failed`` gave way to ``next_model``."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.add_event(
+            FALLBACK_EVENT,
+            {
+                FALLBACK_FAILED: failed,
+                ERROR_TYPE: _qualified_name(type(error)),
+                FALLBACK_NEXT: next_model,
+            },
+        )
+
+
+def record_model_used(model: str, attempts: int) -> None:
+    """Name on the current span the model of a fallback chain that answered, after ``attempts``."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute(MODEL_USED, model)
+        span.set_attribute(MODEL_ATTEMPTS, attempts)
 
 
 def split_model_id(model: str) -> tuple[str | None, str]:

@@ -28,12 +28,14 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a venv wit
     ) from exc
 
 from gecko.core.testing.checkpoint_suite import CheckpointStoreConformance
+from gecko.core.testing.event_suite import EventLogConformance
 from gecko.core.testing.helpers import wait_until
 from gecko.core.testing.session_suite import SessionStoreConformance
 from gecko.core.testing.vector_suite import VectorStoreConformance
 
 __all__ = [
     "CheckpointStoreConformance",
+    "EventLogConformance",
     "SessionStoreConformance",
     "VectorStoreConformance",
     "wait_until",

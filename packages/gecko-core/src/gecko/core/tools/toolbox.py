@@ -179,6 +179,7 @@ class ToolBox:
             call_id=call.id, name=call.name, content=content, duration=time.perf_counter() - started
         )
         self.stats[call.name].record(result)
+        _record_metrics(call.name, result.duration, None)
         return result
 
     def _error(self, call: ToolCall, exc: Exception, started: float) -> ToolResult:
@@ -195,8 +196,9 @@ class ToolBox:
             error_type=type(exc).__name__,
         )
         stats = self.stats.get(call.name)
-        if stats is not None:
+        if stats is not None:  # a registered tool (not a name the model made up)
             stats.record(result, timed_out=isinstance(exc, ToolTimeoutError))
+            _record_metrics(call.name, result.duration, exc)
         logger.debug("tool call %s (%s) failed: %s", call.id, call.name, content)
         return result
 
@@ -213,3 +215,9 @@ def _tool_span(call: ToolCall) -> Any:
     from gecko.core.telemetry import tool_span
 
     return tool_span(call.name, call_id=call.id)
+
+
+def _record_metrics(name: str, duration: float, error: Exception | None) -> None:
+    from gecko.core.telemetry.metrics import record_tool_call
+
+    record_tool_call(name, duration, error=error)

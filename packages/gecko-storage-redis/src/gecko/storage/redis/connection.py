@@ -144,7 +144,7 @@ class Retrier:
         if isinstance(exc, GeckoError):
             return exc
         message = str(exc)
-        if isinstance(exc, rex.ResponseError) and message.startswith("WRONGTYPE"):
+        if isinstance(exc, rex.ResponseError) and "WRONGTYPE" in message:  # scripts prefix it
             return CorruptDataError(
                 f"Redis key for {key!r} holds a value of another type, not a Gecko document",
                 hint="another program wrote to Gecko's key space; use a different prefix= "

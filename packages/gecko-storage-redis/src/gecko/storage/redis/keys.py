@@ -5,6 +5,7 @@
     {prefix}cp:{{run}}:seq             a run's last assigned seq (never reused)
     {prefix}cp:{{run}}:tok:{token}     a recent append's seq, so a retried append is not doubled
     {prefix}cp:{{run}}:lease           who owns the run (holder id, PX expiry; see ``leases``)
+    {prefix}cp:{{run}}:events          a run's event log (stream, entry ids ``{seq}-0``; see ``events``)
     {prefix}lock:{name}                a distributed lock (holder's random token, PX expiry)
 
 The ``{run}`` braces are a Redis Cluster hash tag: every key of one run lives in
@@ -54,6 +55,9 @@ class KeySpace:
 
     def lease(self, run_id: str) -> str:
         return f"{self._cp}{run_id}}}:lease"
+
+    def events(self, run_id: str) -> str:
+        return f"{self._cp}{run_id}}}:events"
 
     def log_pattern(self, run_prefix: str) -> str:
         return glob_escape(self._cp + run_prefix) + "*}:log"

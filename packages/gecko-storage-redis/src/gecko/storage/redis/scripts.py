@@ -1,7 +1,8 @@
 """Lua scripts: each runs atomically on the server (no other command interleaves).
 
 A checkpoint is a sorted-set member ``"{seq}|{created_at}|{json}"`` scored by its
-seq; the seq in the member keeps identical payloads distinct.
+seq; the seq in the member keeps identical payloads distinct. A run's events are
+a stream whose entry ids are ``{seq}-0``, with fields ``t`` (created_at) and ``d`` (json).
 """
 
 from __future__ import annotations
@@ -51,6 +52,42 @@ DELETE_RUN = """
 -- KEYS: seq counter, log
 local count = redis.call('ZCARD', KEYS[2])
 redis.call('DEL', KEYS[1], KEYS[2])
+return count
+"""
+
+APPEND_EVENTS = """
+-- KEYS: events stream, token   ARGV: token ttl (ms), keep (0: all), created_at, json...
+local done = redis.call('GET', KEYS[2])
+if done then
+  return tonumber(done)
+end
+local last = 0
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #top > 0 then
+  last = tonumber(string.match(top[1][1], '^(%d+)-'))
+end
+for i = 4, #ARGV do
+  last = last + 1
+  redis.call('XADD', KEYS[1], last .. '-0', 't', ARGV[3], 'd', ARGV[i])
+end
+local keep = tonumber(ARGV[2])
+if keep > 0 then
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', keep)
+end
+redis.call('SET', KEYS[2], last, 'PX', ARGV[1])
+return last
+"""
+"""Append a batch of events to a run's stream with ids ``{seq}-0`` and trim it, in one step.
+
+The next seq follows the newest entry; ``keep`` is at least 1, so the newest entry
+survives every trim and a seq is never reused (XADD also refuses an id at or below
+the stream's last one). The token makes a retried append return its first result.
+"""
+
+DELETE_EVENTS = """
+-- KEYS: events stream
+local count = redis.call('XLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
 return count
 """
 

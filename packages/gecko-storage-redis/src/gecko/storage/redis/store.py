@@ -1,4 +1,4 @@
-"""``RedisStore``: Gecko's SessionStore and CheckpointStore on Redis, with a distributed lock.
+"""``RedisStore``: Gecko's SessionStore, CheckpointStore and RunEventLog on Redis, with a lock.
 
     async with await create_storage("redis://localhost:6379/0?prefix=myapp:") as store:
         await store.set("session:42", {"messages": []}, ttl=3600)
@@ -29,6 +29,7 @@ from gecko.core.validation import check_int, check_str
 from gecko.storage.redis import scripts
 from gecko.storage.redis.config import RedisConfig
 from gecko.storage.redis.connection import Retrier, make_client
+from gecko.storage.redis.events import RedisEventLog
 from gecko.storage.redis.keys import KeySpace
 from gecko.storage.redis.leases import RedisLeases
 from gecko.storage.redis.lock import RedisLock
@@ -42,8 +43,8 @@ _TOKEN_TTL_MS = 300_000
 """How long a checkpoint append remembers its token (covers any retry window)."""
 
 
-class RedisStore(RedisLeases, BaseStore):
-    """Session documents and workflow checkpoints in Redis.
+class RedisStore(RedisEventLog, RedisLeases, BaseStore):
+    """Session documents, workflow checkpoints and run event logs in Redis.
 
     Open it with ``await create_storage("redis://host:6379/0")`` or
     ``await RedisStore.open(url, prefix="myapp:")``; close it with
@@ -66,6 +67,8 @@ class RedisStore(RedisLeases, BaseStore):
         self._extend = self._client.register_script(scripts.EXTEND_LOCK)
         self._acquire_lease = self._client.register_script(scripts.ACQUIRE_LEASE)
         self._get_lease = self._client.register_script(scripts.GET_LEASE)
+        self._append_events = self._client.register_script(scripts.APPEND_EVENTS)
+        self._delete_events = self._client.register_script(scripts.DELETE_EVENTS)
         self._finalizer = weakref.finalize(self, _warn_unclosed, config.url)
 
     @classmethod

@@ -83,6 +83,24 @@ class LeaseRow(GeckoTable, table=True):
     expires_at: float
 
 
+class EventRow(GeckoTable, table=True):
+    """One event of a run's bounded event log (see ``events``), clustered by ``(run_id, seq)``.
+
+    Added without a schema-version bump, like ``gecko_leases``: it is a new table
+    that older versions ignore, and a database opened by this version gains it.
+    """
+
+    __tablename__ = "gecko_events"
+    # WITHOUT ROWID: the primary key is the table's only index, so a run's events are
+    # stored together in seq order (reads are one range scan, trims one range delete).
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    run_id: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True)
+    data: str
+    created_at: float
+
+
 @lru_cache(maxsize=1)
 def ddl() -> tuple[str, ...]:
     """``CREATE TABLE/INDEX IF NOT EXISTS`` statements for every table, compiled for SQLite."""

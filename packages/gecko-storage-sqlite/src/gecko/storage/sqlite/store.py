@@ -1,4 +1,4 @@
-"""``SQLiteStore``: Gecko's SessionStore and CheckpointStore on a SQLite file.
+"""``SQLiteStore``: Gecko's SessionStore, CheckpointStore and RunEventLog on a SQLite file.
 
     async with await create_storage("sqlite:///data/app.db") as store:
         await store.set("session:42", {"messages": []}, ttl=3600)
@@ -27,14 +27,15 @@ from gecko.core.validation import check_int, check_str
 from gecko.storage.sqlite import queries, schema
 from gecko.storage.sqlite.config import SQLiteConfig
 from gecko.storage.sqlite.connection import connect
+from gecko.storage.sqlite.events import SQLiteEventLog
 from gecko.storage.sqlite.leases import SQLiteLeases
 from gecko.storage.sqlite.worker import Worker
 
 log = logging.getLogger(__name__)
 
 
-class SQLiteStore(SQLiteLeases, BaseStore):
-    """Session documents and workflow checkpoints in one SQLite database.
+class SQLiteStore(SQLiteEventLog, SQLiteLeases, BaseStore):
+    """Session documents, workflow checkpoints and run event logs in one SQLite database.
 
     Safe for many concurrent tasks and for several processes sharing a file.
     Open it with ``await create_storage("sqlite:///path.db")`` or

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,10 +79,32 @@ class NodeSpec:
     timeout: float | None
     needs_context: bool = False
     direct: bool = False  # an async function taking just the input: awaited with no indirection
+    tags: tuple[str, ...] = ()
+    kind_name: str = "function"  # as limits and metrics name it (function, agent, human, ...)
+    catch: tuple[tuple[type[BaseException] | str, str], ...] = ()  # (error type, fallback node)
+    compensate: str | None = None  # the node that undoes this one if the run fails later
+
+
+_KIND_NAMES = {
+    TargetKind.ASYNC_FN: "function",
+    TargetKind.SYNC_FN: "function",
+    TargetKind.INLINE_FN: "function",
+    TargetKind.AGENT: "agent",
+    TargetKind.TEAM: "team",
+    TargetKind.WORKFLOW: "workflow",
+}
 
 
 def build_node(
-    name: str, target: Any, *, retry: RetryPolicy | None, timeout: float | None
+    name: str,
+    target: Any,
+    *,
+    retry: RetryPolicy | None,
+    timeout: float | None,
+    tags: tuple[str, ...] = (),
+    kind_name: str | None = None,
+    catch: Mapping[type[BaseException] | str, str] | None = None,
+    compensate: str | None = None,
 ) -> NodeSpec:
     options = step_options(target)
     kind = classify(target, offload=options.offload if options else True, what=f"node {name!r}")
@@ -96,7 +118,66 @@ def build_node(
     check_timeout(timeout, f"node {name!r}")
     needs_context = plan is not None and plan.needs_context
     direct = kind is TargetKind.ASYNC_FN and plan is not None and plan.shape == ONLY_INPUT
-    return NodeSpec(name, target, kind, plan, retry, timeout, needs_context, direct)
+    for tag in tags:
+        if not isinstance(tag, str) or not tag:
+            raise WorkflowValidationError(f"node {name!r}: tags are non-empty strings, got {tag!r}")
+    return NodeSpec(
+        name, target, kind, plan, retry, timeout, needs_context, direct,
+        tuple(tags), kind_name or _KIND_NAMES[kind], check_catch(name, catch),
+        check_compensate(name, compensate),
+    )  # fmt: skip
+
+
+def error_name(kind: type[BaseException] | str) -> str:
+    return kind if isinstance(kind, str) else kind.__name__
+
+
+def catches(kind: type[BaseException] | str, error: BaseException) -> bool:
+    """Whether a ``catch`` key matches ``error`` (by class, or by a class name in its MRO)."""
+    if isinstance(kind, str):
+        return any(cls.__name__ == kind for cls in type(error).__mro__)
+    return isinstance(error, kind)
+
+
+def check_compensate(name: str, compensate: str | None) -> str | None:
+    if compensate is not None and (not isinstance(compensate, str) or not compensate):
+        raise WorkflowValidationError(
+            f"node {name!r}: compensate names the node that undoes it, got {compensate!r}"
+        )
+    if compensate == name:
+        raise WorkflowValidationError(f"node {name!r} cannot compensate itself")
+    return compensate
+
+
+def check_catch(
+    name: str, catch: Mapping[type[BaseException] | str, str] | None
+) -> tuple[tuple[type[BaseException] | str, str], ...]:
+    """``{ErrorType: "fallback node"}`` as ordered pairs (the first matching type wins).
+
+    A key may also be a class *name* (``"TimeoutError"``, for specs that cannot import
+    classes): it matches an error whose class or a base class has that name.
+    """
+    if catch is None:
+        return ()
+    if not isinstance(catch, Mapping):
+        raise WorkflowValidationError(
+            f"node {name!r}: catch must map error types to fallback nodes, got {catch!r}",
+            hint='e.g. catch={TimeoutError: "use_cache", Exception: "apologise"}',
+        )
+    pairs = []
+    for error, target in catch.items():
+        named = isinstance(error, str) and error.isidentifier()
+        if not named and not (isinstance(error, type) and issubclass(error, Exception)):
+            raise WorkflowValidationError(
+                f"node {name!r}: catch keys are exception classes (or class names), got {error!r}"
+            )
+        if not isinstance(target, str) or not target:
+            raise WorkflowValidationError(
+                f"node {name!r}: the fallback for {error_name(error)} must be a node name, "
+                f"got {target!r}"
+            )
+        pairs.append((error, target))
+    return tuple(pairs)
 
 
 def check_timeout(timeout: float | None, what: str) -> None:

@@ -1,4 +1,4 @@
-"""Which nodes run next: dead-path elimination over the current wave.
+"""The plan: which nodes run next, by dead-path elimination over the current wave.
 
 Each node of a wave waits until all its in-wave predecessors are resolved
 (completed or skipped). A completed node *activates* its outgoing edges; when a
@@ -7,11 +7,15 @@ evaluated: if any holds, the node runs with the output of the predecessors whose
 edges hold (one predecessor: its output; several: ``{name: output}``), otherwise
 it is SKIPPED — never written to history — and its own successors stop waiting
 for it (skips cascade within the same planning pass).
+
+Pure: conditions are user code, so ``Waves.plan`` is a generator that *yields*
+each edge whose condition it needs and receives the answer (the runner evaluates
+it). No I/O, no clock, no asyncio here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 from gecko.compose.workflow.graph import Edge, Graph, Wave
@@ -20,7 +24,9 @@ PlanItem = tuple[str, Any, list[str]]
 """(node, input, names of the predecessors whose outputs make the input)."""
 
 
-class Scheduler:
+class Waves:
+    """The bookkeeping of the current wave: predecessors still unresolved, edges activated."""
+
     __slots__ = ("_graph", "_order", "_out", "activated", "remaining", "wave")
 
     def __init__(self, graph: Graph) -> None:
@@ -60,13 +66,13 @@ class Scheduler:
             if not left:
                 ready.append(target)
 
-    async def plan(
-        self,
-        ready: list[str],
-        history: Mapping[str, Any],
-        holds: Callable[[Edge], Awaitable[bool]],
-    ) -> tuple[list[PlanItem], list[str]]:
-        """The next step's nodes (sorted by insertion order) and the nodes skipped on the way."""
+    def plan(
+        self, ready: list[str], history: Mapping[str, Any]
+    ) -> Generator[Edge, bool, tuple[list[PlanItem], list[str]]]:
+        """The next step's nodes (sorted by insertion order) and the nodes skipped on the way.
+
+        Yields each conditional edge to evaluate; send back whether it holds.
+        """
         plan: list[PlanItem] = []
         skipped: list[str] = []
         order = self._order
@@ -75,11 +81,10 @@ class Scheduler:
                 ready.sort(key=order.__getitem__)
             more: list[str] = []
             for node in ready:
-                preds = [
-                    edge.source
-                    for edge in self.activated[node]
-                    if edge.condition is None or await holds(edge)
-                ]
+                preds = []
+                for edge in self.activated[node]:
+                    if edge.condition is None or (yield edge):
+                        preds.append(edge.source)
                 if preds:
                     plan.append((node, input_from(preds, history), preds))
                 else:

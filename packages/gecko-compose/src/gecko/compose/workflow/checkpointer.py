@@ -55,8 +55,9 @@ class CheckpointStrategy(str, enum.Enum):
 class Checkpointer:
     """Buffers entries of one run and appends them to a CheckpointStore as checkpoints.
 
-    ``durability="sync"``: ``flush`` returns once the checkpoint is stored.
-    ``durability="async"``: ``flush`` hands the entries to a background writer
+    ``durability="sync"`` and ``"step"``: ``flush`` returns once the checkpoint is stored
+    (with ``"sync"`` the runner also stores each node of a parallel step as it finishes:
+    ``per_node``). ``durability="async"``: ``flush`` hands the entries to a background writer
     (started in ``group``, the run's task group) and returns at once; entries
     that arrive while a write is in flight are written together, in order, by
     the next write. ``drain`` waits for the writer and raises its error, if any.
@@ -77,7 +78,8 @@ class Checkpointer:
         self.strategy = strategy
         self.keep_last = keep_last
         self.durability = durability
-        self.wait = durability == "sync"
+        self.wait = durability in ("sync", "step")
+        self.per_node = durability == "sync"
         self.group: anyio.abc.TaskGroup | None = None  # where the async writer runs
         self.stored = stored  # checkpoints the run has in the store
         self.written = 0  # checkpoints written by this invocation
@@ -218,6 +220,8 @@ def _encode_entry(entry: dict[str, Any]) -> dict[str, Any]:
             }
         if entry.get("next") is not None:
             out["next"] = entry["next"]
+        if entry.get("caught") is not None:
+            out["caught"] = entry["caught"]
         return out
     if kind == "step":
         out = {
@@ -232,12 +236,38 @@ def _encode_entry(entry: dict[str, Any]) -> dict[str, Any]:
             out["reduced"] = {k: encode(v, key=k) for k, v in entry["reduced"].items()}
         if entry.get("wave") is not None:
             out["wave"] = entry["wave"]
+        if entry.get("compensate"):
+            out["compensate"] = [list(pair) for pair in entry["compensate"]]
         return out
     if kind == "start":
         out = dict(entry)
         out["input"] = encode(entry["input"], what="the workflow input")
         out["state"] = {k: encode(v, key=k) for k, v in entry["state"].items()}
         return out
+    if kind == "interrupted":
+        asked = entry["interrupts"]
+        return {
+            "kind": "interrupted",
+            "step": entry["step"],
+            "interrupts": {
+                key: {
+                    **i,
+                    "payload": encode(
+                        i.get("payload"),
+                        node=i["node"],
+                        what=f"the interrupt payload of node {i['node']!r}",
+                    ),
+                }
+                for key, i in asked.items()
+            },
+        }
+    if kind == "answers":
+        return {
+            "kind": "answers",
+            "answers": {
+                k: encode(v, what=f"the answer to {k!r}") for k, v in entry["answers"].items()
+            },
+        }
     return entry  # failed / end / snapshot carry no live values
 
 
