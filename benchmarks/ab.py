@@ -1,6 +1,6 @@
 """Run a benchmark against the working tree and a git revision, taking turns, in one session.
 
-    hatch run bench:python benchmarks/ab.py REV compose_bench.py [-- args...]
+    hatch run bench:python benchmarks/ab.py [--rounds N] REV compose_bench.py [-- args...]
 
 The revision's packages are checked out into a temporary git worktree and put first on
 ``PYTHONPATH`` (``gecko`` is a namespace package, so the revision's modules shadow the

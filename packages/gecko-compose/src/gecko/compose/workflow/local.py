@@ -900,7 +900,7 @@ class LocalRun:
                 ],
             )
         await self._publish_completed()
-        self.interrupts = decision.interrupts
+        self.interrupts = list(decision.interrupts)
         self.raised = sum(len(o.interrupts or ()) for o in outcomes if not o.resumed)
 
     async def _record_failure(

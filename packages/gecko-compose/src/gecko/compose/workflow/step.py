@@ -87,9 +87,9 @@ class Step:
     node: str | None = None
     reduced: dict[str, Any] = field(default_factory=dict)
     wave: list[str] | None = None
-    skipped: list[str] = field(default_factory=list)
-    interrupts: list[Interrupt] = field(default_factory=list)
-    compensate: list[tuple[str, str]] = field(default_factory=list)  # registered by this step
+    skipped: Sequence[str] = ()
+    interrupts: Sequence[Interrupt] = ()
+    compensate: Sequence[tuple[str, str]] = ()  # registered by this step
 
 
 def start(graph: Graph, input: Any, node: str, state: dict[str, Any]) -> RunState:
@@ -200,43 +200,49 @@ def advance(
     if len(outcomes) > 1:
         order = {item[0]: i for i, item in enumerate(run.plan)}
         outcomes = sorted(outcomes, key=lambda o: order.get(o.node, len(order)))
-    for outcome in outcomes:
-        if outcome.error is not None and not outcome.internal:
-            _catch(graph, run, outcome)
-    for outcome in outcomes:
-        error = outcome.error
-        if error is not None:
-            if outcome.internal:
-                return Step(error=error, cause=error, node=outcome.node)
-            wrapped = NodeExecutionError(
-                outcome.node, error, attempts=outcome.attempts, step=run.step
-            )
-            wrapped.__cause__ = error
-            wrapped.__suppress_context__ = True
-            return Step(error=wrapped, cause=error, node=outcome.node)
-    asked = [(o.node, i) for o in outcomes if o.interrupts for i in o.interrupts]
+    asked: list[tuple[str, Interrupt]] | None = None
+    diffs: list[tuple[str, NodeDiff]] | None = None
+    for outcome in outcomes:  # one pass: failures first, then questions, then state changes
+        if outcome.error is not None:
+            if not outcome.internal:
+                _catch(graph, run, outcome)
+            if outcome.error is not None:
+                return _failed(run, outcome)
+        if outcome.interrupts:
+            if asked is None:
+                asked = []
+            asked.extend((outcome.node, i) for i in outcome.interrupts)
+        if outcome.diff:
+            if diffs is None:
+                diffs = []
+            diffs.append((outcome.node, outcome.diff))
     if asked:
         return _interrupted(run, asked)
-    diffs = [(o.node, o.diff) for o in outcomes if o.diff]
     try:
         reduced = merge_diffs(run.state, diffs, reducers, step=run.step) if diffs else {}
     except ComposeError as exc:
         return Step(error=exc, cause=exc)
     history = run.history
-    registered: list[tuple[str, str]] = []
+    nodes = graph.nodes
+    registered: list[tuple[str, str]] | None = None
     for outcome in outcomes:
         history[outcome.node] = outcome.passed
         if run.errors:
             run.errors.pop(outcome.node, None)  # a fallback that ran has handled its failure
-        if outcome.caught is not None and outcome.jump is not None:
-            run.errors[outcome.jump.node] = outcome.caught
-        elif outcome.caught is None:
-            undo = getattr(graph.nodes[outcome.node], "compensate", None)
+        if outcome.caught is not None:
+            if outcome.jump is not None:
+                run.errors[outcome.jump.node] = outcome.caught
+        else:
+            undo = nodes[outcome.node].compensate
             if undo is not None:
+                if registered is None:
+                    registered = []
                 registered.append((outcome.node, undo))
-    run.compensations.extend(registered)
     run.step += 1
-    decision = Step(reduced=reduced, compensate=registered)
+    decision = Step(reduced=reduced)
+    if registered:
+        run.compensations.extend(registered)
+        decision.compensate = registered
     jumps: list[tuple[str, str]] = []
     for outcome in outcomes:
         jump = outcome.jump
@@ -274,11 +280,23 @@ def advance(
     return decision
 
 
+def _failed(run: RunState, outcome: NodeOutcome) -> Step:
+    """The run fails with this node's error (the engine's own errors raised as they are)."""
+    error = outcome.error
+    assert error is not None
+    if outcome.internal:
+        return Step(error=error, cause=error, node=outcome.node)
+    wrapped = NodeExecutionError(outcome.node, error, attempts=outcome.attempts, step=run.step)
+    wrapped.__cause__ = error
+    wrapped.__suppress_context__ = True
+    return Step(error=wrapped, cause=error, node=outcome.node)
+
+
 def _catch(graph: Graph, run: RunState, outcome: NodeOutcome) -> None:
     """A failure its node catches becomes a jump to the fallback, with the failed input."""
     error = outcome.error
     assert error is not None
-    for kind, fallback in getattr(graph.nodes[outcome.node], "catch", ()):
+    for kind, fallback in graph.nodes[outcome.node].catch:
         if catches(kind, error):
             outcome.caught, outcome.error = error, None
             outcome.jump = Next(fallback)
