@@ -101,9 +101,7 @@ def suspend_command(run_id: str, url: str) -> None:
     metavar="KEY=JSON",
     help="Answer a pending interrupt (repeatable), e.g. --answer approve=true.",
 )
-@click.option("--storage", "url", default=None, envvar="GECKO_STORAGE",
-              help="Override the workflow's storage URL.")  # fmt: skip
-def resume_command(run_id: str, app: str, answers: tuple[str, ...], url: str | None) -> None:
+def resume_command(run_id: str, app: str, answers: tuple[str, ...]) -> None:
     """Continue a run (answering interrupts); print its result as JSON."""
     from gecko.compose.errors import RunInterrupted
     from gecko.compose.workflow.workflow import Workflow
@@ -113,8 +111,6 @@ def resume_command(run_id: str, app: str, answers: tuple[str, ...], url: str | N
     if not isinstance(target, Workflow):
         raise click.BadParameter(f"{app} is a {type(target).__name__}, not a Workflow",
                                  param_hint="--app")  # fmt: skip
-    if url is not None:
-        target = _with_storage(target, url)
 
     async def go() -> Any:
         async with target:
@@ -268,14 +264,6 @@ def _import_app(app: str) -> Any:
         return import_app(app)
     except GeckoError as exc:
         raise click.BadParameter(str(exc), param_hint="--app") from exc
-
-
-def _with_storage(workflow: Any, url: str) -> Any:
-    from gecko.compose.workflow.storage import RunStorage
-
-    workflow.storage = url
-    workflow._storage = RunStorage(url)
-    return workflow
 
 
 def _time(timestamp: float) -> str:
